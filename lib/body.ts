@@ -1,0 +1,178 @@
+/**
+ * Request bodies under FC's body limit, in the three steps of a streaming counter: refuse a
+ * `content-length` over the limit before reading, count while streaming and stop at the limit,
+ * and, for a refused request, drain what is still coming for a bounded time so the client reads
+ * its 400 instead of a connection reset.
+ */
+import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { LimitError } from './errors.js';
+
+/** How long a refused request's remaining body is read and thrown away before the socket is closed. */
+export const DRAIN_TIMEOUT_MS = 10_000;
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** The error for a body over `limit`; `size` is what was counted when the count stopped. */
+export function createBodyLimitError(limit: number, size: number, declared: boolean): LimitError {
+  const message = declared
+    ? `Request body is ${size} bytes (content-length); the limit is ${limit} bytes`
+    : `Request body exceeds the limit of ${limit} bytes (${size} bytes received before it was refused)`;
+  return new LimitError('FC_BODY_TOO_LARGE', message, limit, size);
+}
+
+/** Called once with the whole body, or with the error that ended the read. */
+export type BodyCallback<T> = (owner: T, error: Error | null, body: Buffer) => void;
+
+const kBodyState = Symbol('fc-container.body');
+
+interface BodyState<T> {
+  owner: T;
+  done: BodyCallback<T>;
+  limit: number;
+  received: number;
+  chunks: Buffer[];
+  settled: boolean;
+}
+
+type BodyRequest = IncomingMessage & { [kBodyState]?: BodyState<unknown> };
+
+/**
+ * Reads a whole request body into one `Buffer`, counting bytes as they stream and stopping the
+ * moment the count passes `limit` (what was read is dropped; nothing past the limit is kept).
+ * The listeners are shared functions reading their state from the request, so a read allocates
+ * no closures. A request that ends early (client gone) reports an `Error` with code `ECONNRESET`.
+ */
+export function readBody<T>(req: IncomingMessage, limit: number, owner: T, done: BodyCallback<T>): void {
+  const state: BodyState<T> = { owner, done, limit, received: 0, chunks: [], settled: false };
+  (req as BodyRequest)[kBodyState] = state as BodyState<unknown>;
+  req.on('data', onBodyData);
+  req.on('end', onBodyEnd);
+  req.on('close', onBodyClose);
+}
+
+function settle(req: BodyRequest, error: Error | null, body: Buffer): void {
+  const state = req[kBodyState]!;
+  if (state.settled) return;
+  state.settled = true;
+  state.chunks = [];
+  req.removeListener('data', onBodyData);
+  state.done(state.owner, error, body);
+}
+
+function onBodyData(this: BodyRequest, chunk: Buffer): void {
+  const state = this[kBodyState]!;
+  state.received += chunk.length;
+  if (state.received > state.limit) {
+    settle(this, createBodyLimitError(state.limit, state.received, false), EMPTY_BODY);
+    return;
+  }
+  state.chunks.push(chunk);
+}
+
+function onBodyEnd(this: BodyRequest): void {
+  const state = this[kBodyState]!;
+  const { chunks } = state;
+  settle(this, null, chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY_BODY : Buffer.concat(chunks, state.received));
+}
+
+function onBodyClose(this: BodyRequest): void {
+  if (this[kBodyState]!.settled) return;
+  const error = Object.assign(new Error('The client closed the connection before the body was complete'), { code: 'ECONNRESET' });
+  settle(this, error, EMPTY_BODY);
+}
+
+const kDrainTimer = Symbol('fc-container.drainTimer');
+type DrainRequest = IncomingMessage & { [kDrainTimer]?: NodeJS.Timeout };
+
+/**
+ * Throws away what is left of a refused request's body, so the client, still uploading, reads the
+ * response instead of a reset: closing a socket with unread data makes the kernel send RST. Node
+ * discards a body nobody reads once the response has finished (`req._dump()`); this starts that
+ * now and closes the socket if the body has not ended within {@link DRAIN_TIMEOUT_MS}.
+ */
+export function drainRequest(req: IncomingMessage): void {
+  if (req.complete || (req as DrainRequest)[kDrainTimer]) return;
+  req.removeAllListeners('data');
+  req.resume();
+  const timer = setTimeout(destroyUndrained, DRAIN_TIMEOUT_MS, req);
+  timer.unref();
+  (req as DrainRequest)[kDrainTimer] = timer;
+  req.socket.once('close', clearDrainTimer.bind(null, req as DrainRequest));
+  req.once('end', clearDrainTimerOnEnd);
+}
+
+function destroyUndrained(req: IncomingMessage): void {
+  if (!req.complete) req.socket.destroy();
+}
+
+function clearDrainTimer(req: DrainRequest): void {
+  clearTimeout(req[kDrainTimer]);
+}
+
+function clearDrainTimerOnEnd(this: DrainRequest): void {
+  clearTimeout(this[kDrainTimer]);
+}
+
+const kGuard = Symbol('fc-container.guard');
+
+interface GuardState {
+  limit: number;
+  received: number;
+  refused: LimitError | undefined;
+  /** Emit the error once the body is drained (the runtime answered); false: it was emitted already. */
+  emitWhenDrained: boolean;
+  timer: NodeJS.Timeout | undefined;
+  onRefused: (req: IncomingMessage, error: LimitError) => boolean;
+}
+
+type GuardedRequest = IncomingMessage & { [kGuard]?: GuardState };
+
+/**
+ * Counts the body of a request an HTTP function reads itself (one sent without a
+ * `content-length`, which the parser would otherwise let run on). Node's parser hands each body
+ * chunk to `req.push()` (`parserOnBody` in `_http_common.js`), so the count sits there, before the
+ * chunk is buffered, whoever reads the stream and however. Past the limit, chunks and the final
+ * `push(null)` are dropped (no more `data`, no `end`) and `onRefused` is called once. When it
+ * returns true (it answered the client), the {@link LimitError} is emitted on the request only
+ * once the rest of the body has been drained, so a handler that closes the socket on error cannot
+ * cut the client off before it has read the answer; when false, it is emitted at once.
+ */
+export function guardRequestBody(
+  req: IncomingMessage,
+  limit: number,
+  onRefused: (req: IncomingMessage, error: LimitError) => boolean,
+): void {
+  (req as GuardedRequest)[kGuard] = { limit, received: 0, refused: undefined, emitWhenDrained: false, timer: undefined, onRefused };
+  req.push = pushCounted;
+}
+
+function pushCounted(this: GuardedRequest, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const guard = this[kGuard]!;
+  if (guard.refused) {
+    if (chunk === null) {
+      clearTimeout(guard.timer);
+      if (guard.emitWhenDrained) process.nextTick(emitRefusal, this);
+    }
+    // Answer true so the parser keeps the socket flowing (false would make it stop reading, and
+    // the drain would never finish).
+    return true;
+  }
+  if (chunk !== null && chunk !== undefined) {
+    guard.received += (chunk as Buffer).length;
+    if (guard.received > guard.limit) {
+      const error = createBodyLimitError(guard.limit, guard.received, false);
+      guard.refused = error;
+      guard.emitWhenDrained = guard.onRefused(this, error);
+      if (!guard.emitWhenDrained) process.nextTick(emitRefusal, this);
+      guard.timer = setTimeout(destroyUndrained, DRAIN_TIMEOUT_MS, this);
+      guard.timer.unref();
+      return true;
+    }
+  }
+  return Readable.prototype.push.call(this, chunk, encoding);
+}
+
+function emitRefusal(req: GuardedRequest): void {
+  req.emit('error', req[kGuard]!.refused);
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+/**
+ * `fc-container serve <module>`: loads a handler module and serves it as FC expects.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { HANDLER_NAMES, type Handlers } from './handlers.js';
+import type { LimitsPreset } from './limits.js';
+import type { LogThreshold } from './logger.js';
+import { serve } from './server.js';
+
+/** Exit code for a usage error, a bad module path or a module with no handler. */
+const EXIT_USAGE = 2;
+
+const HELP = `Usage: fc-container <command> [options]
+
+Commands:
+  serve <module>   Serve the handlers a module exports, as Function Compute expects
+                   inside a Custom Container.
+
+Run 'fc-container serve --help' for the options of serve.
+`;
+
+const SERVE_HELP = `Usage: fc-container serve <module> [options]
+
+Loads <module> (a file path resolved against the current directory, ESM or CommonJS) and
+serves its handlers. The handlers are the module's named exports, or the properties of its
+default export: ${HANDLER_NAMES.join(', ')}. A default export that is itself a function is
+taken as the Node-style "http" handler (an Express or Koa app's callback fits).
+
+Options:
+  --port <n>               Port (default: FC_CUSTOM_LISTEN_PORT, FC_SERVER_PORT, else 9000)
+  --host <address>         Address (default 0.0.0.0; FC cannot reach 127.0.0.1)
+  --limits <preset>        "fc3" for FC 3.0's limits (default: FC_CONTAINER_LIMITS, else FC 2.0's)
+  --health-path <path>     Answer GET <path> with 200 at once (FC's health check)
+  --shutdown-timeout <ms>  How long SIGTERM waits for in-flight requests (default 10000)
+  --headers-timeout <ms>   Cut off a client that has not sent its headers (default 30000)
+  --log-level <level>      debug, info, warn, error or silent (default debug)
+  --no-markers             Do not print the "FC Invoke Start RequestId:" markers
+  --async-context          Make getContext() work anywhere in a handler's call chain
+  -h, --help               Show this help
+`;
+
+/** Prints one line and exits with the usage code. */
+function fail(message: string): never {
+  process.stderr.write(`fc-container: ${message}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+function parseNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || value.trim() === '') fail(`${flag} needs a number, got "${value}"`);
+  return number;
+}
+
+/** Picks the handlers out of a loaded module: named exports first, else the default export. */
+export function pickHandlers(module: Record<string, unknown>): Handlers {
+  const picked: Record<string, unknown> = {};
+  for (const name of HANDLER_NAMES) {
+    if (module[name] !== undefined) picked[name] = module[name];
+  }
+  if (Object.keys(picked).length > 0) return picked as Handlers;
+  const fallback = module.default;
+  if (typeof fallback === 'function') {
+    // A CommonJS module whose exports object carries the handlers shows them on default too.
+    return { http: fallback as Handlers['http'] };
+  }
+  if (fallback && typeof fallback === 'object') {
+    const source = fallback as Record<string, unknown>;
+    for (const name of HANDLER_NAMES) {
+      const value = source[name];
+      // Bind methods, so an object such as a Hono app keeps its `this`.
+      if (typeof value === 'function') picked[name] = value.bind(source);
+      else if (value !== undefined) picked[name] = value;
+    }
+  }
+  return picked as Handlers;
+}
+
+async function runServe(args: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        limits: { type: 'string' },
+        'health-path': { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
+        'headers-timeout': { type: 'string' },
+        'log-level': { type: 'string' },
+        'no-markers': { type: 'boolean' },
+        'async-context': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    fail(`${(error as Error).message}\nRun 'fc-container serve --help' for the options.`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return;
+  }
+  if (positionals.length !== 1) fail('serve needs exactly one <module>. Run \'fc-container serve --help\'.');
+  const path = resolve(process.cwd(), positionals[0]!);
+  if (!existsSync(path)) fail(`cannot find module "${positionals[0]}" (looked for ${path})`);
+  let module: Record<string, unknown>;
+  try {
+    module = await import(pathToFileURL(path).href) as Record<string, unknown>;
+  } catch (error) {
+    fail(`cannot load "${positionals[0]}": ${(error as Error)?.stack ?? String(error)}`);
+  }
+  const handlers = pickHandlers(module);
+  if (Object.keys(handlers).length === 0) {
+    fail(`"${positionals[0]}" exports no handler: export one of ${HANDLER_NAMES.join(', ')} (or a default object holding them)`);
+  }
+  const limits = values.limits;
+  if (limits !== undefined && limits !== 'fc3') fail(`--limits takes "fc3", got "${limits}"`);
+  try {
+    await serve(handlers, {
+      port: parseNumber(values.port, '--port'),
+      host: values.host,
+      limits: limits as LimitsPreset | undefined,
+      healthPath: values['health-path'],
+      shutdownTimeoutMs: parseNumber(values['shutdown-timeout'], '--shutdown-timeout'),
+      headersTimeoutMs: parseNumber(values['headers-timeout'], '--headers-timeout'),
+      logLevel: values['log-level'] as LogThreshold | undefined,
+      markers: !values['no-markers'],
+      asyncContext: values['async-context'] ?? false,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    fail(code === 'EADDRINUSE' ? `port is taken: ${(error as Error).message}` : (error as Error).message);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    if (command === undefined) process.exitCode = EXIT_USAGE;
+    return;
+  }
+  if (command === 'serve') return runServe(rest);
+  fail(`unknown command "${command}". Run 'fc-container --help'.`);
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,187 @@
+/**
+ * FC's header rules: which request headers an HTTP function never sees, which response headers a
+ * function cannot set, and the one pass over the raw request headers that the hot path makes.
+ */
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
+
+/**
+ * Request headers FC never forwards to an HTTP function (seed: "Request Headers 不支持...").
+ * Hiding `accept-encoding` also keeps compression middleware from producing bodies FC would
+ * mangle. `transfer-encoding` stays: it frames the body the handler reads.
+ */
+export const HIDDEN_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'accept-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'te',
+  'trailer',
+]);
+
+/**
+ * Response headers a function cannot set (seed: "Response Headers 不支持..."), besides every
+ * `x-fc-*` but `x-fc-status`. The server frames the body itself. `content-disposition` is left
+ * alone on purpose: FC forces `attachment` on its default domain only, and an app's own download
+ * must keep working on a custom domain.
+ */
+export const FORBIDDEN_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'content-length',
+  'content-encoding',
+  'date',
+  'keep-alive',
+  'proxy-authenticate',
+  'server',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** True for a lower-case response header name a function may not set. */
+export function isForbiddenResponseHeader(name: string): boolean {
+  if (name.startsWith('x-fc-')) return name !== 'x-fc-status';
+  return FORBIDDEN_RESPONSE_HEADERS.has(name);
+}
+
+/** What one pass over the raw request headers learns. */
+export interface RequestHeaderScan {
+  /** Name + value bytes of every header but `x-fc-*` (what FC's header limit counts). */
+  headerBytes: number;
+  controlPath: string;
+  requestId: string;
+  basePath: string;
+  /** `x-fc-function-timeout` in seconds; 0 when absent or not a positive number. */
+  functionTimeout: number;
+  /** `content-length` as a number; -1 when absent. */
+  contentLength: number;
+  /** Whether any of {@link HIDDEN_REQUEST_HEADERS} is present. */
+  hasHiddenHeaders: boolean;
+}
+
+/** Lengths of the hidden request header names, to skip the string compare for every other header. */
+const HIDDEN_NAME_LENGTHS = new Set([...HIDDEN_REQUEST_HEADERS].map((name) => name.length));
+
+/**
+ * One pass over `req.rawHeaders` (name, value, name, value, ...), which Node keeps as strings
+ * decoded one byte per character, so `.length` is the byte count. Reading `rawHeaders` instead of
+ * `req.headers` also spares Node building the headers object, which it does lazily on first
+ * access. Header names arrive in any case from a local client; FC sends them lower-case.
+ */
+export function scanRequestHeaders(raw: string[], out: RequestHeaderScan): void {
+  let bytes = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const n = name.length;
+    if (n > 5 && isFcPrefix(name)) {
+      readFcHeader(name, value, out);
+      continue;
+    }
+    bytes += n + value.length;
+    if (n === 14) {
+      if (name.toLowerCase() === 'content-length') out.contentLength = Number(value);
+    } else if (HIDDEN_NAME_LENGTHS.has(n) && HIDDEN_REQUEST_HEADERS.has(name.toLowerCase())) {
+      out.hasHiddenHeaders = true;
+    }
+  }
+  out.headerBytes = bytes;
+}
+
+/** `x-fc-` in any case, by char codes (no allocation). */
+function isFcPrefix(name: string): boolean {
+  return (name.charCodeAt(0) | 0x20) === 0x78 /* x */
+    && name.charCodeAt(1) === 0x2d /* - */
+    && (name.charCodeAt(2) | 0x20) === 0x66 /* f */
+    && (name.charCodeAt(3) | 0x20) === 0x63 /* c */
+    && name.charCodeAt(4) === 0x2d;
+}
+
+function readFcHeader(name: string, value: string, out: RequestHeaderScan): void {
+  switch (name.length) {
+    case 17:
+      if (name.toLowerCase() === 'x-fc-control-path') out.controlPath = value;
+      break;
+    case 15:
+      if (name.toLowerCase() === 'x-fc-request-id') out.requestId = value;
+      break;
+    case 14:
+      if (name.toLowerCase() === 'x-fc-base-path') out.basePath = value;
+      break;
+    case 21:
+      if (name.toLowerCase() === 'x-fc-function-timeout') {
+        const seconds = Number(value);
+        out.functionTimeout = seconds > 0 && Number.isFinite(seconds) ? seconds : 0;
+      }
+      break;
+  }
+}
+
+/**
+ * Removes {@link HIDDEN_REQUEST_HEADERS} from what an HTTP function sees: from `rawHeaders`, and
+ * from `headers` when Node has built it already (it is built lazily from `rawHeaders`).
+ */
+export function hideRequestHeaders(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!HIDDEN_REQUEST_HEADERS.has(raw[i]!.toLowerCase())) kept.push(raw[i]!, raw[i + 1]!);
+  }
+  req.rawHeaders = kept;
+  // Reading `req.headers` now builds it from the filtered list; if it was built before, delete.
+  const headers = req.headers;
+  for (const name of HIDDEN_REQUEST_HEADERS) delete headers[name];
+}
+
+/**
+ * Moves the headers given to `writeHead(status, headers)` onto the response, so the rules see one
+ * list whichever way the handler set them. Accepts the object form and both array forms Node
+ * accepts (`[name, value, ...]` and `[[name, value], ...]`); repeated names are appended, so
+ * several `set-cookie` stay several.
+ */
+export function applyWriteHeadHeaders(
+  res: ServerResponse,
+  headers: Record<string, OutgoingHttpHeader | undefined> | OutgoingHttpHeader[] | readonly (readonly [string, OutgoingHttpHeader])[],
+): void {
+  if (Array.isArray(headers)) {
+    if (headers.length === 0) return;
+    if (Array.isArray(headers[0])) {
+      for (const pair of headers as [string, OutgoingHttpHeader][]) appendHeaderValue(res, pair[0], pair[1]);
+    } else {
+      for (let i = 0; i + 1 < headers.length; i += 2) appendHeaderValue(res, String(headers[i]), headers[i + 1] as OutgoingHttpHeader);
+    }
+    return;
+  }
+  for (const name in headers) {
+    const value = (headers as Record<string, OutgoingHttpHeader | undefined>)[name];
+    if (value !== undefined) res.setHeader(name, value);
+  }
+}
+
+function appendHeaderValue(res: ServerResponse, name: string, value: OutgoingHttpHeader): void {
+  if (res.hasHeader(name)) res.appendHeader(name, value as string | string[]);
+  else res.setHeader(name, value);
+}
+
+/**
+ * Strips the forbidden response headers from `res` and returns the bytes (name + value, summed
+ * per line, so each value of an array counts its name again; Node writes header strings one
+ * byte per character, so `.length` is the byte count) of what is left: the figure FC's
+ * response-header limit applies to. `onStripped` hears each removed name with `owner`.
+ */
+export function stripResponseHeaders<T>(res: ServerResponse, owner: T, onStripped: (owner: T, name: string) => void): number {
+  let bytes = 0;
+  for (const name of res.getHeaderNames()) {
+    if (isForbiddenResponseHeader(name)) {
+      res.removeHeader(name);
+      onStripped(owner, name);
+      continue;
+    }
+    const value = res.getHeader(name);
+    if (Array.isArray(value)) {
+      for (const item of value) bytes += name.length + String(item).length;
+    } else {
+      bytes += name.length + String(value).length;
+    }
+  }
+  return bytes;
+}

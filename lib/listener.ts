@@ -1,0 +1,507 @@
+/**
+ * Adapts each Node request into a handler call: reads FC's headers in one pass, enforces the
+ * request limits, prints the markers, dispatches on the control path, and writes the response.
+ */
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
+import { drainRequest, createBodyLimitError, guardRequestBody, readBody } from './body.js';
+import { Context, type ContextSource } from './context.js';
+import { describeError, FunctionError, GatewayError, LimitError } from './errors.js';
+import { applyWriteHeadHeaders, hideRequestHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
+import { isConnectApp, type HttpHandler } from './handlers.js';
+import { formatLogLine, redact, writeMarker, writeOut, type LogLevel, type MarkerKind } from './logger.js';
+import { FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
+import { serializeResult, type Payload } from './result.js';
+import type { Runtime } from './runtime.js';
+
+/** What a request is, decided from `x-fc-control-path`, else from its method and path. */
+export const ROUTE_HTTP = 0;
+export const ROUTE_INVOKE = 1;
+export const ROUTE_INITIALIZE = 2;
+export const ROUTE_PRE_STOP = 3;
+export const ROUTE_PRE_FREEZE = 4;
+type Route = 0 | 1 | 2 | 3 | 4;
+
+const MARKER_KINDS: readonly MarkerKind[] = ['Invoke', 'Invoke', 'Initialize', 'PreStop', 'PreFreeze'];
+
+/**
+ * Decides the route. FC says what it sends in `x-fc-control-path`; a local client sends none, so
+ * the wire decides: `POST /invoke`, `POST /initialize`, `GET /pre-stop`, `GET /pre-freeze`, and
+ * everything else is an HTTP request. A query string does not change the route.
+ */
+export function resolveRoute(controlPath: string, method: string | undefined, url: string): Route {
+  switch (controlPath) {
+    case '/invoke': return ROUTE_INVOKE;
+    case '/http-invoke': return ROUTE_HTTP;
+    case '/initialize': return ROUTE_INITIALIZE;
+    case '/pre-stop': return ROUTE_PRE_STOP;
+    case '/pre-freeze': return ROUTE_PRE_FREEZE;
+  }
+  // Only paths starting "/i" or "/p" can be control paths: skip the slicing for every other URL.
+  const second = url.charCodeAt(1);
+  if (second !== 0x69 && second !== 0x70) return ROUTE_HTTP;
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  if (method === 'POST') {
+    if (path === '/invoke') return ROUTE_INVOKE;
+    if (path === '/initialize') return ROUTE_INITIALIZE;
+  } else if (method === 'GET') {
+    if (path === '/pre-stop') return ROUTE_PRE_STOP;
+    if (path === '/pre-freeze') return ROUTE_PRE_FREEZE;
+  }
+  return ROUTE_HTTP;
+}
+
+/**
+ * Removes FC's default-domain prefix from a request target: with base path
+ * `/2016-08-15/proxy/svc/fn/`, `/2016-08-15/proxy/svc/fn/api?x=1` becomes `/api?x=1` and the bare
+ * `/2016-08-15/proxy/svc/fn` becomes `/`. A target that does not start with it is left alone.
+ */
+export function stripBasePath(url: string, basePath: string): string {
+  const base = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath;
+  if (!base || !url.startsWith(base)) return url;
+  const rest = url.slice(base.length);
+  if (rest === '') return '/';
+  const next = rest.charCodeAt(0);
+  if (next === 0x2f /* / */) return rest;
+  if (next === 0x3f /* ? */) return '/' + rest;
+  return url;
+}
+
+/** The state of one request; the handler sees it through its {@link Context}. */
+export class Invocation implements ContextSource, RequestHeaderScan {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly runtime: Runtime;
+  readonly startedAt: number;
+  route: Route = ROUTE_HTTP;
+  requestId = '';
+  controlPath = '';
+  basePath = '';
+  functionTimeout = 0;
+  initializationTimeout = 0;
+  contentLength = -1;
+  headerBytes = 0;
+  hasHiddenHeaders = false;
+  /** The End marker was printed (or markers are off): the request is over for FC's log. */
+  ended = false;
+  /** A response was chosen (result, error or timeout); anything later is dropped. */
+  settled = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  #context: Context | undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, runtime: Runtime) {
+    this.req = req;
+    this.res = res;
+    this.runtime = runtime;
+    this.startedAt = Date.now();
+  }
+
+  get context(): Context {
+    return this.#context ??= new Context(this);
+  }
+
+  get headers(): IncomingMessage['headers'] {
+    return this.req.headers;
+  }
+
+  /** The timeout that applies to this request, in seconds (the Initializer has its own). */
+  get timeoutSeconds(): number {
+    return this.route === ROUTE_INITIALIZE ? this.initializationTimeout : this.functionTimeout;
+  }
+}
+
+const kInvocation = Symbol('fc-container.invocation');
+type FcRequest = IncomingMessage & { [kInvocation]?: Invocation };
+type FcResponse = ServerResponse & { [kInvocation]?: Invocation; _hasBody?: boolean };
+
+/** Node's own `writeHead` and `write`, loosely typed to forward whatever overload a handler used. */
+const nodeWriteHead = ServerResponse.prototype.writeHead as (this: ServerResponse, status: number, ...rest: unknown[]) => ServerResponse;
+const nodeWrite = ServerResponse.prototype.write as (this: ServerResponse, chunk: string) => boolean;
+
+/**
+ * Returns the `request` listener for a runtime. The listener itself allocates one
+ * {@link Invocation} per request; the context is built only when a handler runs.
+ */
+export function getRequestListener(runtime: Runtime): (req: IncomingMessage, res: ServerResponse) => void {
+  return function onRequest(req, res) {
+    handleRequest(runtime, req, res, false);
+  };
+}
+
+/**
+ * Handles one request. `expectContinue` is set for `Expect: 100-continue` requests, which Node
+ * hands to `checkContinue` without answering: the `100 Continue` goes out only once the request
+ * has passed the limits, so an over-limit upload is refused before it is sent.
+ */
+export function handleRequest(runtime: Runtime, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+  const url = req.url ?? '/';
+  const { options } = runtime;
+  if (options.healthPath && url === options.healthPath && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (expectContinue) res.writeContinue();
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('OK');
+    return;
+  }
+
+  const inv = new Invocation(req, res, runtime);
+  scanRequestHeaders(req.rawHeaders, inv);
+  if (!inv.requestId) inv.requestId = randomUUID();
+  inv.route = resolveRoute(inv.controlPath, req.method, url);
+  if (runtime.draining) res.shouldKeepAlive = false;
+  if (options.markers) writeMarker(MARKER_KINDS[inv.route]!, 'Start', inv.requestId);
+  else inv.ended = true;
+
+  const refusal = checkRequestLimits(inv, url);
+  if (refusal) {
+    refuseRequest(inv, refusal, expectContinue);
+    return;
+  }
+  if (expectContinue) res.writeContinue();
+
+  const { handlers } = runtime;
+  switch (inv.route) {
+    case ROUTE_INVOKE:
+      if (handlers.invoke) {
+        if (inv.contentLength === 0) void runEvent(inv, EMPTY_EVENT);
+        else readBody(req, options.limits.body, inv, onEventBody);
+        return;
+      }
+      break;
+    case ROUTE_INITIALIZE:
+      if (runtime.gate) {
+        void runInitialize(inv);
+        return;
+      }
+      break;
+    case ROUTE_PRE_STOP:
+    case ROUTE_PRE_FREEZE: {
+      const hook = inv.route === ROUTE_PRE_STOP ? handlers.preStop : handlers.preFreeze;
+      if (inv.route === ROUTE_PRE_STOP) runtime.preStopCalled = true;
+      if (hook) {
+        void runHook(inv, hook);
+        return;
+      }
+      if (!runtime.httpHandler) {
+        // Nothing to do before the freeze or the stop: that is a success.
+        endInvocation(inv);
+        sendPayload(res, 200, EMPTY_PAYLOAD);
+        return;
+      }
+      break;
+    }
+  }
+  if (runtime.httpHandler) {
+    void runHttp(inv, runtime.httpHandler);
+    return;
+  }
+  respondMissingHandler(inv);
+}
+
+const EMPTY_EVENT = Buffer.alloc(0);
+const EMPTY_PAYLOAD: Payload = { body: '', contentType: undefined };
+
+/** The first limit a request breaks, if any: path, then headers, then a declared body size. */
+function checkRequestLimits(inv: Invocation, url: string): LimitError | undefined {
+  const { limits } = inv.runtime.options;
+  if (url.length > limits.path) {
+    return new LimitError('FC_PATH_TOO_LONG', `Request path is ${url.length} bytes; the limit is ${limits.path} bytes`, limits.path, url.length);
+  }
+  if (inv.headerBytes > limits.requestHeaders) {
+    return new LimitError('FC_REQUEST_HEADERS_TOO_LARGE',
+      `Request headers are ${inv.headerBytes} bytes (names and values, x-fc-* excluded); the limit is ${limits.requestHeaders} bytes`,
+      limits.requestHeaders, inv.headerBytes);
+  }
+  if (inv.contentLength > limits.body) return createBodyLimitError(limits.body, inv.contentLength, true);
+  return undefined;
+}
+
+/**
+ * Answers a request over a limit with FC's 400 and drains its body. With `Expect: 100-continue`
+ * the client has not sent the body and waits: answer without `100 Continue` and close, as RFC 9110
+ * §10.1.1 allows, instead of reading a body that will not come.
+ */
+function refuseRequest(inv: Invocation, error: GatewayError, expectContinue: boolean): void {
+  log(inv, 'warn', `Request refused: ${error.message}`);
+  inv.settled = true;
+  endInvocation(inv);
+  sendGatewayError(inv.res, error, expectContinue);
+  if (!expectContinue) drainRequest(inv.req);
+}
+
+function respondMissingHandler(inv: Invocation): void {
+  const name = inv.route === ROUTE_INVOKE ? 'invoke' : inv.route === ROUTE_INITIALIZE ? 'initialize' : 'http or fetch';
+  const what = inv.route === ROUTE_INVOKE ? 'an event invocation' : inv.route === ROUTE_INITIALIZE ? 'an initialize call' : 'an HTTP request';
+  const error = new FunctionError('HandlerNotFound', `No "${name}" handler was given for ${what} (${inv.req.method} ${inv.req.url})`);
+  failInvocation(inv, error, 404);
+}
+
+function onEventBody(inv: Invocation, error: Error | null, body: Buffer): void {
+  if (error === null) {
+    void runEvent(inv, body);
+  } else if (error instanceof LimitError) {
+    refuseRequest(inv, error, false);
+  } else {
+    // The client went away mid-body: nobody to answer.
+    inv.settled = true;
+    endInvocation(inv);
+  }
+}
+
+/** Makes sure the Initializer has succeeded; on failure answers the request and returns false. */
+async function ensureInitialized(inv: Invocation): Promise<boolean> {
+  const { gate } = inv.runtime;
+  if (!gate || gate.payload) return true;
+  try {
+    await gate.run(inv.context);
+    return true;
+  } catch (error) {
+    failInvocation(inv, error, inv.route === ROUTE_HTTP ? 500 : 404);
+    return false;
+  }
+}
+
+async function runEvent(inv: Invocation, event: Buffer): Promise<void> {
+  if (!(await ensureInitialized(inv))) return;
+  armTimeout(inv);
+  let payload: Payload;
+  try {
+    payload = serializeResult(await inv.runtime.handlers.invoke!(event, inv.context));
+  } catch (error) {
+    failInvocation(inv, error, 404);
+    return;
+  }
+  respond(inv, payload);
+}
+
+async function runInitialize(inv: Invocation): Promise<void> {
+  armTimeout(inv);
+  let payload: Payload;
+  try {
+    payload = await inv.runtime.gate!.run(inv.context);
+  } catch (error) {
+    failInvocation(inv, error, 404);
+    return;
+  }
+  respond(inv, payload);
+}
+
+async function runHook(inv: Invocation, hook: (context: Context) => unknown): Promise<void> {
+  armTimeout(inv);
+  try {
+    await hook(inv.context);
+  } catch (error) {
+    failInvocation(inv, error, 404);
+    return;
+  }
+  respond(inv, EMPTY_PAYLOAD);
+}
+
+function respond(inv: Invocation, payload: Payload): void {
+  if (inv.settled) return;
+  inv.settled = true;
+  endInvocation(inv);
+  sendPayload(inv.res, 200, payload);
+}
+
+/**
+ * Starts the function timer when FC sent a timeout (`x-fc-function-timeout`, or
+ * `x-fc-initialization-timeout` for the Initializer), counted from the request's arrival as FC
+ * counts it. The handler cannot be stopped, but its caller gets an error at the deadline and the
+ * server goes on; `context.signal` tells the handler to stop.
+ */
+function armTimeout(inv: Invocation): void {
+  const seconds = inv.timeoutSeconds;
+  if (seconds === 0 || inv.settled) return;
+  inv.timer = setTimeout(onFunctionTimeout, Math.max(0, inv.startedAt + seconds * 1000 - Date.now()), inv);
+  inv.res.once('close', clearInvocationTimer);
+  (inv.res as FcResponse)[kInvocation] = inv;
+}
+
+function clearInvocationTimer(this: FcResponse): void {
+  clearTimeout(this[kInvocation]?.timer);
+}
+
+function onFunctionTimeout(inv: Invocation): void {
+  if (inv.settled) return;
+  const error = new FunctionError('FunctionTimeout', `Function timed out after ${inv.timeoutSeconds} seconds`);
+  failInvocation(inv, error, inv.route === ROUTE_HTTP ? 504 : 404);
+}
+
+/**
+ * Reports a failed function. Event functions and hooks answer FC's runtime error shape with the
+ * stack; an HTTP client gets `{"errorMessage","errorType"}` only (the stack goes to the log) with
+ * `x-fc-status: 404` so FC counts the failure. Once headers went out, the connection is closed so
+ * the client sees a broken response, not a truncated one that looks whole. Secrets are scrubbed
+ * from all of it.
+ */
+function failInvocation(inv: Invocation, error: unknown, status: number): void {
+  if (inv.settled) {
+    log(inv, 'error', 'Error after the response was sent:', error);
+    return;
+  }
+  inv.settled = true;
+  log(inv, 'error', error);
+  const { res } = inv;
+  endInvocation(inv);
+  if (res.headersSent || res.writableEnded) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const body = describeError(error, inv.route !== ROUTE_HTTP);
+  const secrets = inv.context.secrets;
+  body.errorMessage = redact(body.errorMessage, secrets);
+  if (body.stackTrace) body.stackTrace = body.stackTrace.map((frame) => redact(frame, secrets));
+  // Bypass a handler's overrides of writeHead/end (ours included): this response is the runtime's.
+  const fcRes = res as FcResponse;
+  if (Object.hasOwn(fcRes, 'writeHead')) {
+    delete (fcRes as { writeHead?: unknown }).writeHead;
+    delete (fcRes as { end?: unknown }).end;
+  }
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  sendFunctionError(res, status, body);
+}
+
+/** Prints the End marker once, before the response's last bytes leave (it may already be off). */
+function endInvocation(inv: Invocation): void {
+  clearTimeout(inv.timer);
+  // Shutting down: this response closes its connection, so the drain is not held up by keep-alive.
+  if (inv.runtime.draining && !inv.res.headersSent) inv.res.shouldKeepAlive = false;
+  if (inv.ended) return;
+  inv.ended = true;
+  writeMarker(MARKER_KINDS[inv.route]!, 'End', inv.requestId);
+}
+
+/** Prints a runtime log line in FC's format with the request id, secrets scrubbed. */
+function log(inv: Invocation, level: LogLevel, ...args: unknown[]): void {
+  if (!inv.runtime.shouldLog(level)) return;
+  const text = args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg, { depth: 4 }))).join(' ');
+  writeOut(redact(formatLogLine(level, inv.requestId, [text]), inv.context.secrets));
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP functions (Node style). Fetch handlers come through the same path, adapted in fetch.ts.
+
+async function runHttp(inv: Invocation, handler: HttpHandler): Promise<void> {
+  const { req, res, runtime } = inv;
+  const { options } = runtime;
+  (req as FcRequest)[kInvocation] = inv;
+  (res as FcResponse)[kInvocation] = inv;
+  if (inv.hasHiddenHeaders) hideRequestHeaders(req);
+  if (inv.basePath && options.stripBasePath) req.url = stripBasePath(req.url ?? '/', inv.basePath);
+  // A body without content-length could run past the limit: count it as the parser delivers it.
+  if (inv.contentLength === -1 && req.headers['transfer-encoding'] !== undefined) {
+    guardRequestBody(req, options.limits.body, onHttpBodyRefused);
+  }
+  // Own properties, not a subclass: Express swaps the response's prototype for its own.
+  res.writeHead = writeHeadChecked as ServerResponse['writeHead'];
+  res.end = endWithMarker as ServerResponse['end'];
+  req.on('error', onHttpStreamError);
+  res.on('error', onHttpStreamError);
+  res.on('close', onHttpResponseClose);
+
+  if (!(await ensureInitialized(inv))) return;
+  armTimeout(inv);
+  try {
+    const result = isConnectApp(handler)
+      ? (handler as (req: IncomingMessage, res: ServerResponse) => unknown)(req, res)
+      : handler(req, res, inv.context);
+    if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+      await result;
+    }
+  } catch (error) {
+    failInvocation(inv, error, 500);
+  }
+}
+
+/**
+ * `res.writeHead` of an HTTP function, also reached through `_implicitHeader()` when the handler
+ * only calls `write`/`end`. Gathers the headers, strips those FC forbids (warning once per name),
+ * and swaps in FC's 502 when what is left is over the response-header limit.
+ */
+function writeHeadChecked(
+  this: FcResponse,
+  statusCode: number,
+  reason?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+  headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+): ServerResponse {
+  const inv = this[kInvocation]!;
+  if (this.headersSent) return nodeWriteHead.call(this, statusCode, reason, headers);
+  if (typeof reason !== 'string') {
+    headers = reason;
+    reason = undefined;
+  }
+  if (headers) applyWriteHeadHeaders(this, headers as OutgoingHttpHeaders);
+  const bytes = stripResponseHeaders(this, inv, warnStripped);
+  if (inv.runtime.draining) this.shouldKeepAlive = false;
+  const limit = inv.runtime.options.limits.responseHeaders;
+  if (bytes <= limit) return reason === undefined ? nodeWriteHead.call(this, statusCode) : nodeWriteHead.call(this, statusCode, reason);
+
+  const error = new GatewayError('FC_RESPONSE_HEADERS_TOO_LARGE',
+    `Response headers are ${bytes} bytes (names and values, after stripping); the limit is ${limit} bytes`, limit, bytes);
+  log(inv, 'error', `Response replaced: ${error.message}`);
+  for (const name of this.getHeaderNames()) this.removeHeader(name);
+  const body = JSON.stringify(error);
+  nodeWriteHead.call(this, error.status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-fc-status': FC_STATUS_FAILED,
+  });
+  // Node quirk: writeHead often runs inside end(chunk) via _implicitHeader(), and end() writes
+  // that chunk next. Write our body now, then mark the response bodiless: write_() checks
+  // `_hasBody` after _implicitHeader() and drops the handler's bytes (lib/_http_outgoing.js).
+  nodeWrite.call(this, body);
+  this._hasBody = false;
+  return this;
+}
+
+function endWithMarker(this: FcResponse): ServerResponse {
+  endInvocation(this[kInvocation]!);
+  // eslint-disable-next-line prefer-rest-params -- forward end()'s overloads untouched
+  return ServerResponse.prototype.end.apply(this, arguments as unknown as Parameters<ServerResponse['end']>);
+}
+
+function onHttpResponseClose(this: FcResponse): void {
+  endInvocation(this[kInvocation]!);
+}
+
+/** An `'error'` on `req` or `res` before the handler responded is the function's failure. */
+function onHttpStreamError(this: FcRequest | FcResponse, error: Error): void {
+  const inv = this[kInvocation]!;
+  if (error instanceof LimitError) return; // answered when the limit was passed
+  if (inv.req.socket?.destroyed) {
+    inv.settled = true;
+    endInvocation(inv);
+    return;
+  }
+  failInvocation(inv, error, 500);
+}
+
+/**
+ * The streamed body of an HTTP function passed the limit. Answers 400 and returns true when the
+ * handler has not started its response (the request then emits the {@link LimitError} once the
+ * rest is drained, so the handler's error handling cannot close the socket before the client has
+ * read its 400); returns false when a response is under way (the error is emitted at once).
+ */
+function onHttpBodyRefused(req: IncomingMessage, error: LimitError): boolean {
+  const inv = (req as FcRequest)[kInvocation]!;
+  if (inv.res.headersSent) return false;
+  log(inv, 'warn', `Request refused: ${error.message}`);
+  inv.settled = true;
+  endInvocation(inv);
+  const res = inv.res as FcResponse;
+  delete (res as { writeHead?: unknown }).writeHead;
+  delete (res as { end?: unknown }).end;
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  sendGatewayError(res, error);
+  return true;
+}
+
+/** Warns once per process for each response header name the runtime strips. */
+function warnStripped(inv: Invocation, name: string): void {
+  const { warnedHeaders } = inv.runtime;
+  if (warnedHeaders.has(name)) return;
+  warnedHeaders.add(name);
+  log(inv, 'warn', `Response header "${name}" is set by the platform, not the function: removed (warned once per name)`);
+}

@@ -1,0 +1,128 @@
+/**
+ * What the runtime prints: FC's per-request markers and log lines in FC's format, both on stdout.
+ *
+ * FC's console cuts a function's logs per request on the markers
+ * (`FC Invoke Start RequestId: <id>` ... `FC Invoke End RequestId: <id>`). Everything goes to
+ * stdout through one `write` per line: on Linux, `process.stdout` writes to files and pipes
+ * synchronously (Node docs, "A note on process I/O"), so a marker is on its way before the
+ * handler's next `console.log`, before the response's bytes, and before any exit.
+ */
+import { format } from 'node:util';
+
+/** The levels of {@link Logger}, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** What `options.logLevel` accepts: a level, or `'silent'` for no log lines (markers are separate). */
+export type LogThreshold = LogLevel | 'silent';
+
+/** The four request kinds FC's markers name. */
+export type MarkerKind = 'Initialize' | 'Invoke' | 'PreFreeze' | 'PreStop';
+
+const LEVEL_RANK: Record<LogThreshold, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+/** True when a line at `level` passes `threshold`. */
+export function isLevelEnabled(threshold: LogThreshold, level: LogLevel): boolean {
+  return LEVEL_RANK[level] >= LEVEL_RANK[threshold];
+}
+
+/** Secrets shorter than this are not scrubbed: replacing every "a" in a log is no protection. */
+const MIN_SECRET_LENGTH = 8;
+
+/** The text put in place of a secret wherever the runtime prints or serialises one. */
+export const REDACTED = '[redacted]';
+
+/** A logger with FC's line format: `<UTC ISO time> <requestId> [<level>] <message>`. */
+export interface Logger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  /** Same as `info`, as in FC's built-in Node.js runtime. */
+  log(...args: unknown[]): void;
+}
+
+/** Writes text on stdout in one call. The single sink for everything the runtime prints. */
+export function writeOut(text: string): void {
+  process.stdout.write(text);
+}
+
+/** Prints one of FC's request markers, e.g. `FC Invoke Start RequestId: 1-abc`. */
+export function writeMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string): void {
+  writeOut('FC ' + kind + ' ' + phase + ' RequestId: ' + requestId + '\n');
+}
+
+/**
+ * Formats one log line as FC's built-in Node.js runtime does
+ * (`2023-04-01T10:04:19.024Z 19b3...2f4e [info] hello,fc`), the level in lower case as that
+ * runtime prints it. `message` is formatted like `console.log` (`%s`, `%o`, objects inspected).
+ */
+export function formatLogLine(level: LogLevel, requestId: string, args: readonly unknown[]): string {
+  return new Date().toISOString() + ' ' + requestId + ' [' + level + '] ' + format(...args) + '\n';
+}
+
+/**
+ * Replaces each secret (of at least 8 characters) in `text` with `[redacted]`. Returns `text`
+ * itself when there is nothing to replace.
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  for (const secret of secrets) {
+    if (secret.length >= MIN_SECRET_LENGTH && text.includes(secret)) text = text.split(secret).join(REDACTED);
+  }
+  return text;
+}
+
+/**
+ * Secrets the process itself was given: FC puts the function role's keys in the environment too.
+ * Read once; the runtime scrubs them from all it prints.
+ */
+export function readEnvironmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
+  const secrets: string[] = [];
+  for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIBABA_CLOUD_SECURITY_TOKEN']) {
+    const value = env[name];
+    if (value) secrets.push(value);
+  }
+  return secrets;
+}
+
+/**
+ * The logger handed to handlers as `context.logger`, and the one the runtime writes its own
+ * warnings with. Lines below `threshold` are dropped; each line is scrubbed of `secrets`.
+ */
+export class RequestLogger implements Logger {
+  readonly #requestId: string;
+  readonly #rank: number;
+  readonly #secrets: readonly string[];
+
+  constructor(requestId: string, threshold: LogThreshold, secrets: readonly string[]) {
+    this.#requestId = requestId;
+    this.#rank = LEVEL_RANK[threshold];
+    this.#secrets = secrets;
+  }
+
+  debug(...args: unknown[]): void { this.#write('debug', args); }
+  info(...args: unknown[]): void { this.#write('info', args); }
+  warn(...args: unknown[]): void { this.#write('warn', args); }
+  error(...args: unknown[]): void { this.#write('error', args); }
+  log(...args: unknown[]): void { this.#write('info', args); }
+
+  #write(level: LogLevel, args: readonly unknown[]): void {
+    if (LEVEL_RANK[level] < this.#rank) return;
+    writeOut(redact(formatLogLine(level, this.#requestId, args), this.#secrets));
+  }
+
+  /** Hides the secrets it holds from `util.inspect` and `console.log(context)`. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `RequestLogger { requestId: '${this.#requestId}' }`;
+  }
+
+  toJSON(): { requestId: string } {
+    return { requestId: this.#requestId };
+  }
+}
+
+/** Checks `logLevel` at start-up, so a typo fails loudly instead of printing nothing. */
+export function parseLogThreshold(value: unknown): LogThreshold {
+  if (value === undefined) return 'debug';
+  if (typeof value === 'string' && value in LEVEL_RANK) return value as LogThreshold;
+  throw new TypeError(`logLevel must be one of ${Object.keys(LEVEL_RANK).join(', ')}; got ${String(value)}`);
+}

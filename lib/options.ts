@@ -1,0 +1,108 @@
+/**
+ * Server options and their defaults, checked once at start-up.
+ */
+import { resolveLimits, type Limits, type LimitsOption } from './limits.js';
+import { parseLogThreshold, type LogThreshold } from './logger.js';
+
+/** Options of `createServer()` and `serve()`. Every key is optional. */
+export interface Options {
+  /** Port to listen on; default `FC_CUSTOM_LISTEN_PORT`, else `FC_SERVER_PORT`, else 9000. */
+  port?: number;
+  /** Address to listen on; default `0.0.0.0` (FC cannot reach a server on 127.0.0.1). */
+  host?: string;
+  /** FC's limits: `'fc3'`, or overrides in bytes. Default: the seed's (FC 2.0) values, or `FC_CONTAINER_LIMITS`. */
+  limits?: LimitsOption;
+  /** How long SIGTERM/SIGINT wait for in-flight requests (and then for `preStop`); default 10 000 ms. */
+  shutdownTimeoutMs?: number;
+  /** A client that has not finished sending its headers by then is cut off; default 30 000 ms. */
+  headersTimeoutMs?: number;
+  /**
+   * A request body that stalls (no bytes) for this long is cut off; default 60 000 ms; 0 disables.
+   * Only the gaps between chunks count, so a long upload that keeps moving is never cut.
+   */
+  bodyTimeoutMs?: number;
+  /** A GET to this path answers 200 at once (FC's health check): no markers, no `initialize`. */
+  healthPath?: string;
+  /** Print FC's `FC Invoke Start/End RequestId:` markers; default true. */
+  markers?: boolean;
+  /** Lowest level `context.logger` and the runtime print; default `'debug'` (everything); `'silent'` for none. */
+  logLevel?: LogThreshold;
+  /**
+   * On FC's default domain the path starts with `x-fc-base-path`
+   * (`/2016-08-15/proxy/<service>/<function>/`). When true (default) an HTTP function sees the path
+   * without it, so one set of routes serves the default domain and a custom domain alike.
+   */
+  stripBasePath?: boolean;
+  /** Make `getContext()` work anywhere in a handler's call chain (AsyncLocalStorage); default false. */
+  asyncContext?: boolean;
+  /** Install SIGTERM/SIGINT handling in `serve()`; default true. */
+  handleSignals?: boolean;
+}
+
+/** {@link Options} with every default filled in. */
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  limits: Limits;
+  shutdownTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  healthPath: string;
+  markers: boolean;
+  logLevel: LogThreshold;
+  stripBasePath: boolean;
+  asyncContext: boolean;
+  handleSignals: boolean;
+}
+
+export const DEFAULT_PORT = 9000;
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+
+/**
+ * The port FC asks for: `FC_CUSTOM_LISTEN_PORT`, else the older `FC_SERVER_PORT`, else 9000.
+ * A set but invalid value is an error rather than a silent fall-back: FC would not reach the server.
+ */
+export function resolvePort(port: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  if (port !== undefined) return checkPort(port, 'port');
+  for (const name of ['FC_CUSTOM_LISTEN_PORT', 'FC_SERVER_PORT']) {
+    const value = env[name];
+    if (value) return checkPort(Number(value), name);
+  }
+  return DEFAULT_PORT;
+}
+
+function checkPort(port: number, where: string): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError(`${where} must be a port number from 0 to 65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+function checkDuration(value: number | undefined, fallback: number, where: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`${where} must be a number of ms >= 0, got ${String(value)}`);
+  return value;
+}
+
+/** Fills in defaults and checks every option, throwing a `TypeError` that names a bad one. */
+export function resolveOptions(options: Options = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  const healthPath = options.healthPath ?? '';
+  if (healthPath && !healthPath.startsWith('/')) throw new TypeError(`healthPath must start with "/", got "${healthPath}"`);
+  return {
+    port: resolvePort(options.port, env),
+    host: options.host ?? DEFAULT_HOST,
+    limits: resolveLimits(options.limits, env),
+    shutdownTimeoutMs: checkDuration(options.shutdownTimeoutMs, DEFAULT_SHUTDOWN_TIMEOUT_MS, 'shutdownTimeoutMs'),
+    headersTimeoutMs: checkDuration(options.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs'),
+    bodyTimeoutMs: checkDuration(options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, 'bodyTimeoutMs'),
+    healthPath,
+    markers: options.markers ?? true,
+    logLevel: parseLogThreshold(options.logLevel),
+    stripBasePath: options.stripBasePath ?? true,
+    asyncContext: options.asyncContext ?? false,
+    handleSignals: options.handleSignals ?? true,
+  };
+}

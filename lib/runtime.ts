@@ -1,0 +1,44 @@
+/**
+ * The state one server shares across its requests: handlers, options, the Initializer gate, and
+ * whether it is shutting down.
+ */
+import type { ContextRuntime } from './context.js';
+import type { Handlers, HttpHandler } from './handlers.js';
+import { InitializeGate } from './initialize.js';
+import { isLevelEnabled, readEnvironmentSecrets, type LogLevel, type LogThreshold } from './logger.js';
+import type { ResolvedOptions } from './options.js';
+
+/** One server's shared state. */
+export class Runtime implements ContextRuntime {
+  readonly options: ResolvedOptions;
+  readonly handlers: Handlers;
+  readonly gate: InitializeGate | undefined;
+  /** The HTTP function in Node style: `http` itself, or `fetch` behind its adapter. */
+  httpHandler: HttpHandler | undefined;
+  readonly logThreshold: LogThreshold;
+  readonly environmentSecrets: readonly string[];
+  readonly shutdownController = new AbortController();
+  /** Set when shutdown begins: responses close their connections. */
+  draining = false;
+  /** FC called `GET /pre-stop` already, so shutdown does not run `preStop` again. */
+  preStopCalled = false;
+  /** Response header names the runtime has warned about (once each). */
+  readonly warnedHeaders = new Set<string>();
+
+  constructor(handlers: Handlers, options: ResolvedOptions, httpHandler: HttpHandler | undefined) {
+    this.handlers = handlers;
+    this.options = options;
+    this.gate = handlers.initialize ? new InitializeGate(handlers.initialize) : undefined;
+    this.httpHandler = httpHandler;
+    this.logThreshold = options.logLevel;
+    this.environmentSecrets = readEnvironmentSecrets();
+  }
+
+  get shutdownSignal(): AbortSignal {
+    return this.shutdownController.signal;
+  }
+
+  shouldLog(level: LogLevel): boolean {
+    return isLevelEnabled(this.logThreshold, level);
+  }
+}

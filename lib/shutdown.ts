@@ -1,0 +1,101 @@
+/**
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), run `preStop` once
+ * unless FC already called `GET /pre-stop`, flush stdout, exit.
+ */
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
+import { Context } from './context.js';
+import { formatLogLine, redact, writeMarker, writeOut } from './logger.js';
+import type { Runtime } from './runtime.js';
+
+/** How often idle keep-alive connections are closed while draining (a busy one turns idle when its response ends). */
+const IDLE_SWEEP_MS = 25;
+
+/**
+ * Drains and closes the server. Resolves to the exit code: 0 when every in-flight request
+ * finished within `shutdownTimeoutMs`, 1 when the bound ran out (a line says how many requests
+ * were cut off). `preStop` runs after the drain, with its own bound of `shutdownTimeoutMs`.
+ */
+export async function shutdown(server: Server, runtime: Runtime, reason: string): Promise<number> {
+  runtime.draining = true;
+  runtime.shutdownController.abort(new DOMException(`Shutting down (${reason})`, 'AbortError'));
+  const timeoutMs = runtime.options.shutdownTimeoutMs;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  let code = 0;
+  const drained = await settleWithin(closed, timeoutMs);
+  clearInterval(sweep);
+  if (!drained) {
+    const open = await new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count ?? 0)));
+    writeOut(`fc-container: shutdown timeout of ${timeoutMs} ms reached; ${open} request(s) cut off\n`);
+    server.closeAllConnections();
+    code = 1;
+  }
+  const { preStop } = runtime.handlers;
+  if (preStop && !runtime.preStopCalled) {
+    runtime.preStopCalled = true;
+    await runPreStop(runtime, preStop, timeoutMs);
+  }
+  return code;
+}
+
+async function runPreStop(runtime: Runtime, preStop: (context: Context) => unknown, timeoutMs: number): Promise<void> {
+  const requestId = randomUUID();
+  const context = new Context({
+    headers: {},
+    res: undefined,
+    runtime,
+    requestId,
+    controlPath: '',
+    basePath: '',
+    functionTimeout: timeoutMs / 1000,
+    startedAt: Date.now(),
+  });
+  if (runtime.options.markers) writeMarker('PreStop', 'Start', requestId);
+  try {
+    const finished = await settleWithin(Promise.resolve().then(() => preStop(context)), timeoutMs);
+    if (!finished && runtime.shouldLog('error')) {
+      writeOut(formatLogLine('error', requestId, [`preStop did not finish within ${timeoutMs} ms`]));
+    }
+  } catch (error) {
+    if (runtime.shouldLog('error')) writeOut(redact(formatLogLine('error', requestId, [inspect(error)]), context.secrets));
+  }
+  if (runtime.options.markers) writeMarker('PreStop', 'End', requestId);
+}
+
+/** True when `promise` settles within `ms`, false when the time runs out first. A rejection counts as settled and is rethrown. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(resolve, ms, false); });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * On SIGTERM or SIGINT, runs {@link shutdown} and exits with its code once stdout has flushed.
+ * A second signal while draining exits at once with code 1.
+ */
+export function installSignalHandlers(server: Server, runtime: Runtime): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.exit(1);
+    }
+    stopping = true;
+    shutdown(server, runtime, signal).then(exitAfterFlush, (error: unknown) => {
+      writeOut(`fc-container: shutdown failed: ${inspect(error)}\n`);
+      exitAfterFlush(1);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
