@@ -41,6 +41,9 @@ export class InitializeGate {
   }
 
   async #start(context: Context): Promise<Payload> {
+    // Yield once: a handler that throws synchronously would otherwise settle this run (and run
+    // the `finally` below) before run() has recorded it, leaving the failed run in place forever.
+    await undefined;
     try {
       const payload = serializeResult(await this.#handler(context));
       this.#payload = payload;
