@@ -6,6 +6,9 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { REDACTED, RequestLogger, type Logger, type LogThreshold } from './logger.js';
 
+/** Aborts a context's signal, if a handler created it; the runtime's, not part of the API. */
+export const kAbort = Symbol('fc-container.abort');
+
 /** The function role's temporary keys. The secret and the token are hidden from inspection. */
 export class Credentials {
   readonly accessKeyId: string;
@@ -217,6 +220,11 @@ export class Context {
       if (timer) clearTimeout(timer);
     });
     return controller.signal;
+  }
+
+  /** Aborts {@link signal} if it was created; a no-op otherwise (nobody is listening). */
+  [kAbort](reason: unknown): void {
+    this.#controller?.abort(reason);
   }
 
   /**

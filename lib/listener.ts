@@ -6,7 +6,7 @@ import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type Out
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { drainRequest, createBodyLimitError, guardRequestBody, readBody } from './body.js';
-import { Context, type ContextSource } from './context.js';
+import { Context, kAbort, type ContextSource } from './context.js';
 import { describeError, FunctionError, GatewayError, LimitError } from './errors.js';
 import { applyWriteHeadHeaders, hideRequestHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
 import { isConnectApp, type HttpHandler } from './handlers.js';
@@ -100,6 +100,11 @@ export class Invocation implements ContextSource, RequestHeaderScan {
 
   get context(): Context {
     return this.#context ??= new Context(this);
+  }
+
+  /** The context if a handler has been given one. */
+  get contextIfCreated(): Context | undefined {
+    return this.#context;
   }
 
   get headers(): IncomingMessage['headers'] {
@@ -326,6 +331,8 @@ function clearInvocationTimer(this: FcResponse): void {
 function onFunctionTimeout(inv: Invocation): void {
   if (inv.settled) return;
   const error = new FunctionError('FunctionTimeout', `Function timed out after ${inv.timeoutSeconds} seconds`);
+  // The handler cannot be stopped, but it can be told to stop.
+  inv.contextIfCreated?.[kAbort](new DOMException(error.message, 'TimeoutError'));
   failInvocation(inv, error, inv.route === ROUTE_HTTP ? 504 : 404);
 }
 
