@@ -86,7 +86,7 @@ export async function serve(handlers: Handlers = {}, options: Options = {}): Pro
     });
   });
   if (runtime.options.handleSignals) installSignalHandlers(server, runtime);
-  if (runtime.shouldLog('info')) {
+  if (runtime.logThreshold !== 'silent') {
     const address = server.address();
     const shown = typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
     writeOut(`fc-container listening on ${shown}\n`);

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { FIXTURES, fcHeaders, invoke, send, spawnServer } from './helpers.js';
+
+const FIXTURE = join(FIXTURES, 'logs.mjs');
+const SECRET = 'very-secret-key-value-123';
+const TOKEN = 'security-token-value-ABCDEFGH';
+
+/** The lines of stdout that mention a request id, in order. */
+function linesFor(stdout: string, id: string): string[] {
+  return stdout.split('\n').filter((line) => line.includes(id));
+}
+
+test('markers wrap everything a handler prints, in order, for concurrent requests', async (t) => {
+  const server = await spawnServer(FIXTURE);
+  t.after(() => server.kill('SIGKILL'));
+  const ids = Array.from({ length: 20 }, (_, i) => `order-${String(i).padStart(2, "0")}`);
+  await Promise.all(ids.map((id) => invoke(server.port, 'print', { 'x-fc-request-id': id })));
+  await send(server.port, { path: '/web', headers: { 'x-fc-request-id': 'web-1', 'x-fc-control-path': '/http-invoke' } });
+  const out = server.stdout();
+  for (const id of ids) {
+    const lines = linesFor(out, id);
+    assert.equal(lines[0], `FC Invoke Start RequestId: ${id}`);
+    assert.equal(lines.at(-1), `FC Invoke End RequestId: ${id}`);
+    assert.equal(lines.length, 6, lines.join('\n'));
+    assert.equal(lines[1], `console ${id}`);
+    assert.match(lines[2]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z ${id} \\[info\\] logger ${id}$`));
+    assert.match(lines[3]!, new RegExp(` ${id} \\[debug\\] debug line$`));
+    assert.equal(lines[4], `raw ${id}`);
+  }
+  assert.deepEqual(linesFor(out, 'web-1'), ['FC Invoke Start RequestId: web-1', 'http web-1', 'FC Invoke End RequestId: web-1']);
+  // debug lines print by default (level debug)
+  assert.match(out, /\[debug\] debug line/);
+});
+
+test('the Initialize, PreStop and PreFreeze pairs name their kind', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'lifecycle.mjs'));
+  t.after(() => server.kill('SIGKILL'));
+  await send(server.port, { method: 'POST', path: '/initialize', headers: { 'x-fc-request-id': 'init-1' } });
+  await send(server.port, { path: '/pre-freeze', headers: { 'x-fc-request-id': 'freeze-1' } });
+  await send(server.port, { path: '/pre-stop', headers: { 'x-fc-request-id': 'stop-1' } });
+  const out = server.stdout();
+  assert.deepEqual(linesFor(out, 'init-1'), ['FC Initialize Start RequestId: init-1', 'initializer ran', 'FC Initialize End RequestId: init-1'].map((l) => l.includes('ran') ? 'initializer ran init-1' : l));
+  assert.deepEqual(linesFor(out, 'freeze-1'), ['FC PreFreeze Start RequestId: freeze-1', 'FC PreFreeze End RequestId: freeze-1']);
+  assert.deepEqual(linesFor(out, 'stop-1'), ['FC PreStop Start RequestId: stop-1', 'FC PreStop End RequestId: stop-1']);
+});
+
+test('--log-level warn drops info and debug lines; --no-markers drops markers', async (t) => {
+  const server = await spawnServer(FIXTURE, ['--log-level', 'warn', '--no-markers']);
+  t.after(() => server.kill('SIGKILL'));
+  await invoke(server.port, 'print', { 'x-fc-request-id': 'quiet-1' });
+  assert.deepEqual(linesFor(server.stdout(), 'quiet-1'), ['console quiet-1', 'raw quiet-1']);
+});
+
+test('secrets appear in no runtime log line, error body or serialised context', async (t) => {
+  const server = await spawnServer(FIXTURE, [], {
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'environment-secret-999',
+  });
+  t.after(() => server.kill('SIGKILL'));
+  const headers = fcHeaders({ 'x-fc-request-id': 'secret-1' });
+  const thrown = await invoke(server.port, 'throw-secret', headers);
+  assert.equal(thrown.status, 404);
+  assert.match(thrown.json().errorMessage, /cannot use \[redacted\] with \[redacted\]/);
+  const logged = await invoke(server.port, 'log-context', headers);
+  assert.equal(logged.status, 200);
+  assert.equal(logged.json().credentials.accessKeySecret, '[redacted]');
+  const carried = await invoke(server.port, 'error-with-context', headers);
+  assert.equal(carried.status, 404);
+  await invoke(server.port, 'env', headers);
+  const everything = server.stdout() + server.stderr() + thrown.text + logged.text + carried.text
+    + JSON.stringify(thrown.headers) + JSON.stringify(logged.headers);
+  for (const secret of [SECRET, TOKEN]) assert.ok(!everything.includes(secret), `leaked ${secret}:\n${everything}`);
+  // The runtime printed the error (scrubbed) with the request id.
+  assert.match(server.stdout(), /secret-1 \[error\] Error: cannot use \[redacted\] with \[redacted\]/);
+  assert.match(server.stdout(), /secret-1 \[info\] token is \[redacted\]/);
+});
