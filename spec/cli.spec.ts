@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { FIXTURES, invoke, runCli, send, spawnServer } from './helpers.js';
+
+test('serve loads an ESM module\'s named exports', async (t) => {
+  const server = await spawnServer(join('spec', 'fixtures', 'esm-handlers.mjs'));
+  t.after(() => server.kill('SIGKILL'));
+  assert.equal((await invoke(server.port, 'e')).text, 'esm:e');
+  assert.equal((await send(server.port, { path: '/p?q=1' })).text, 'esm http /p?q=1');
+});
+
+test('serve loads a CommonJS module\'s exports', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'cjs-handlers.cjs'));
+  t.after(() => server.kill('SIGKILL'));
+  assert.equal((await invoke(server.port, 'e', { 'x-fc-request-id': 'r1' })).text, 'cjs:e:r1');
+});
+
+test('serve takes a default-exported object\'s methods, bound to it', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'default-object.mjs'));
+  t.after(() => server.kill('SIGKILL'));
+  assert.equal((await invoke(server.port, 'e')).text, 'default:e');
+});
+
+test('serve runs the seed\'s Express app unchanged as the HTTP function (it implements /invoke itself)', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'express-app.cjs'));
+  t.after(() => server.kill('SIGKILL'));
+  const event = await send(server.port, {
+    method: 'POST', path: '/invoke', body: '{"a":1}',
+    headers: { 'x-fc-control-path': '/invoke', 'content-type': 'application/octet-stream', 'x-fc-request-id': 'ex-1' },
+  });
+  assert.equal(event.text, 'Hello FunctionCompute, event function {"a":1}\n');
+  assert.equal((await send(server.port, { method: 'POST', path: '/initialize' })).text, 'Hello FunctionCompute, /initialize\n');
+  assert.equal((await send(server.port, { path: '/any/path' })).text, 'Hello FunctionCompute, http GET');
+  // It still gets the runtime's markers.
+  assert.match(server.stdout(), /FC Invoke Start RequestId: ex-1\nFC Invoke End RequestId: ex-1/);
+});
+
+test('a bad module path: one clear line, exit code 2', async () => {
+  const { code, stderr } = await runCli(['serve', 'does/not/exist.mjs']);
+  assert.equal(code, 2);
+  assert.match(stderr, /^fc-container: cannot find module "does\/not\/exist.mjs"/);
+  assert.equal(stderr.trim().split('\n').length, 1);
+});
+
+test('a module with no handler: one clear line, exit code 2', async () => {
+  const { code, stderr } = await runCli(['serve', join(FIXTURES, 'no-handlers.mjs')]);
+  assert.equal(code, 2);
+  assert.match(stderr, /exports no handler: export one of initialize, invoke, http, fetch, preStop, preFreeze/);
+});
+
+test('a module that throws while loading: exit code 2 with the cause', async () => {
+  const { code, stderr } = await runCli(['serve', join(FIXTURES, 'throws-on-load.mjs')]);
+  assert.equal(code, 2);
+  assert.match(stderr, /cannot load .*broken module/s);
+});
+
+test('bad flags and unknown commands exit 2; --help documents every option', async () => {
+  assert.equal((await runCli(['serve', 'x.mjs', '--nope'])).code, 2);
+  assert.equal((await runCli(['frobnicate'])).code, 2);
+  assert.equal((await runCli(['serve', join(FIXTURES, 'esm-handlers.mjs'), '--limits', 'fc9'])).code, 2);
+  const top = await runCli(['--help']);
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /serve <module>/);
+  const help = await runCli(['serve', '--help']);
+  assert.equal(help.code, 0);
+  for (const flag of ['--port', '--host', '--limits', '--health-path', '--shutdown-timeout', '--headers-timeout', '--log-level', '--no-markers', '--async-context']) {
+    assert.ok(help.stdout.includes(flag), `--help lacks ${flag}`);
+  }
+});
+
+test('the port comes from FC_CUSTOM_LISTEN_PORT, else FC_SERVER_PORT', async (t) => {
+  const { createServer } = await import('node:net');
+  const free = async (): Promise<number> => {
+    const probe = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => probe.once('listening', resolve));
+    const { port } = probe.address() as { port: number };
+    await new Promise((resolve) => probe.close(resolve));
+    return port;
+  };
+  const { spawn } = await import('node:child_process');
+  for (const name of ['FC_CUSTOM_LISTEN_PORT', 'FC_SERVER_PORT']) {
+    const port = await free();
+    const env: Record<string, string | undefined> = { ...process.env, FC_CUSTOM_LISTEN_PORT: undefined, FC_SERVER_PORT: undefined, [name]: String(port) };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli.ts', 'serve', join(FIXTURES, 'esm-handlers.mjs'), '--host', '127.0.0.1'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => child.kill('SIGKILL'));
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); }));
+    assert.equal((await invoke(port, 'p')).text, 'esm:p', name);
+    child.kill('SIGKILL');
+  }
+});
