@@ -1,15 +1,493 @@
 /**
  * The Fetch-style HTTP function adapter: a Node request becomes a `Request`, the handler's
  * `Response` streams back. Loaded only when a `fetch` handler is given.
+ *
+ * The runtime's listener has already hidden the request headers FC never forwards, stripped the
+ * base path from `req.url`, guarded a chunked body against the limit, and installed its
+ * `writeHead`/`end` overrides (forbidden response headers, the response-header limit, the End
+ * marker); it also answers a throw or rejection of the returned promise. This module only
+ * translates, both ways, with backpressure:
+ *
+ * - the request body is a `ReadableStream` that pulls from `req` (pause/resume), so a body is never
+ *   buffered and an upload moves only as fast as the handler reads it; a request `'error'` (the
+ *   runtime's `LimitError`, a client gone mid-upload) errors the stream;
+ * - `request.signal` aborts when the client goes away before the response has finished;
+ * - the response body is read chunk by chunk and written with `'drain'` waits. Chunks the body
+ *   yields at once (a string, bytes, a JSON body: everything produced before the event loop
+ *   turns) go out as one `end()` with a `content-length`; a body still pending at the next turn
+ *   (server-sent events, a slow stream) gets its headers flushed then, and is streamed chunked.
+ *
+ * Per-request state lives in one object on the response and one on the request; the listeners
+ * are shared functions reading it through `this`, so no closure is made per request or chunk.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from './context.js';
+import { GatewayError } from './errors.js';
 import type { FetchHandler, HttpHandler } from './handlers.js';
+import { sendGatewayError } from './response.js';
 import type { Runtime } from './runtime.js';
 
+/**
+ * Bytes of response body chunks that are gathered into one `end()` (with a `content-length`)
+ * while they keep arriving within the same event-loop turn. A single chunk of any size is sent
+ * this way; past this many bytes over several chunks, the body is streamed.
+ */
+const COALESCE_BYTES = 64 * 1024;
+
+/** The request body stream reads nothing until the handler asks: a body it ignores is never pulled. */
+const NO_READ_AHEAD: QueuingStrategy<Uint8Array> = { highWaterMark: 0 };
+
+/** Hosts the fast path takes as they are: names, IPv4, IPv6 in brackets, an optional port. */
+const PLAIN_HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+/** Characters that would move the host's end (and so change the path an app routes on). */
+const HOST_BREAKERS = /[/?#@\\\s]/;
+const ABSOLUTE_TARGET = /^https?:\/\//i;
+const HTTPS_FIRST = /^\s*https\s*(?:,|$)/i;
+
+const kExchange = Symbol('fc-container.fetch.exchange');
+const kBody = Symbol('fc-container.fetch.body');
+
+type ExchangeResponse = ServerResponse & { [kExchange]?: Exchange };
+type BodyRequest = IncomingMessage & { [kBody]?: RequestBody };
+
+/**
+ * Adapts a Fetch handler (`(request, context) => Response`, such as a Hono app's `app.fetch`) to
+ * the runtime's Node-style HTTP handler.
+ */
 export function createFetchListener(handler: FetchHandler, _runtime: Runtime): HttpHandler {
-  return async (_req: IncomingMessage, _res: ServerResponse, context: Context) => {
-    await handler(new Request('http://localhost/'), context);
-    throw new Error('The Fetch adapter is not built yet');
+  return function fetchListener(req: IncomingMessage, res: ServerResponse, context: Context): Promise<void> {
+    return handleFetch(handler, req, res, context);
   };
 }
+
+/** The state of one request/response pair on the response side. */
+class Exchange {
+  readonly res: ServerResponse;
+  readonly controller = new AbortController();
+  /** The request body's source, when the request has a body. */
+  body: RequestBody | undefined = undefined;
+  /** The reader of the handler's response body, once reading has begun. */
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined = undefined;
+  /** Fires at the next event-loop turn to flush the headers of a body that is not complete yet. */
+  immediate: NodeJS.Immediate | undefined = undefined;
+  /** Headers have been written: chunks go straight to the socket. */
+  streaming = false;
+  /** The runtime answered instead (response headers over the limit): the body is dropped. */
+  replaced = false;
+  /** The response closed (finished, or the connection went away). */
+  closed = false;
+  listensForDrain = false;
+  /** Resolves the pending wait for `'drain'`. */
+  drained: (() => void) | undefined = undefined;
+  /** A failure while flushing from the event loop, rethrown by the body loop. */
+  failure: unknown = undefined;
+  /** Body chunks gathered before the headers are written. */
+  pending: Uint8Array[] = [];
+  pendingBytes = 0;
+
+  constructor(res: ServerResponse) {
+    this.res = res;
+  }
+}
+
+async function handleFetch(handler: FetchHandler, req: IncomingMessage, res: ServerResponse, context: Context): Promise<void> {
+  const exchange = new Exchange(res);
+  let request: Request;
+  try {
+    request = createRequest(req, exchange);
+  } catch (error) {
+    // Nothing a Request can carry: a Host header that would change the URL, a target that is not
+    // a path, a method fetch forbids (TRACE). The client's fault, not the function's.
+    refuseRequest(res, context, error);
+    return;
+  }
+  (res as ExchangeResponse)[kExchange] = exchange;
+  res.on('close', onResponseClose);
+
+  const response = await handler(request, context);
+  if (!(response instanceof Response) && !isResponseLike(response)) {
+    throw new TypeError(`The fetch handler must return a Response (or a promise of one), got ${describeValue(response)}`);
+  }
+  await sendResponse(exchange, response, req.method === 'HEAD');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request
+
+/**
+ * Builds the `Request`: the absolute URL (`https` when `x-forwarded-proto` says so, the host from
+ * the Host header, else `localhost`), the method, every header as received (repeated ones kept;
+ * several `Cookie` lines joined with `; ` as a cookie list must be), and a streamed body for a
+ * method that may carry one when the request declares one. Throws a `TypeError` for a request
+ * that cannot be one.
+ */
+function createRequest(req: IncomingMessage, exchange: Exchange): Request {
+  const raw = req.rawHeaders;
+  const headers: [string, string][] = [];
+  let host = '';
+  let https = false;
+  let hasBody = false;
+  let cookie = -1;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    // Compare names only where the length matches: most headers cost one switch.
+    switch (name.length) {
+      case 4:
+        if (host === '' && name.toLowerCase() === 'host') host = value;
+        break;
+      case 6:
+        if (name.toLowerCase() === 'cookie') {
+          if (cookie !== -1) {
+            headers[cookie]![1] += '; ' + value;
+            continue;
+          }
+          cookie = headers.length;
+        }
+        break;
+      case 14:
+        if (value !== '0' && name.toLowerCase() === 'content-length') hasBody = true;
+        break;
+      case 17: {
+        const lower = name.toLowerCase();
+        if (lower === 'transfer-encoding') hasBody = true;
+        else if (lower === 'x-forwarded-proto') https = HTTPS_FIRST.test(value);
+        break;
+      }
+    }
+    headers.push([name, value]);
+  }
+
+  const target = req.url ?? '/';
+  let url: string;
+  if (target.charCodeAt(0) === 0x2f /* / */) {
+    url = (https ? 'https://' : 'http://') + checkHost(host) + target;
+  } else if (ABSOLUTE_TARGET.test(target)) {
+    url = target; // absolute-form: the target names the host (RFC 9112 §3.2.2)
+  } else {
+    throw new TypeError(`Request target "${target}" is not a path`);
+  }
+
+  const method = req.method ?? 'GET';
+  const { signal } = exchange.controller;
+  if (!hasBody || method === 'GET' || method === 'HEAD') return new Request(url, { method, headers, signal });
+  const source = new RequestBody(req as BodyRequest);
+  exchange.body = source;
+  const init: RequestInit & { duplex: 'half' } = {
+    method,
+    headers,
+    signal,
+    body: new ReadableStream<Uint8Array>(source, NO_READ_AHEAD),
+    duplex: 'half',
+  };
+  return new Request(url, init);
+}
+
+function checkHost(host: string): string {
+  if (host === '') return 'localhost';
+  if (PLAIN_HOST.test(host) || !HOST_BREAKERS.test(host)) return host;
+  throw new TypeError(`Invalid Host header "${host}"`);
+}
+
+function refuseRequest(res: ServerResponse, context: Context, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  context.logger.warn(`Request refused: ${message}`);
+  if (res.headersSent || res.destroyed) return;
+  sendGatewayError(res, new GatewayError('FC_BAD_REQUEST', `Malformed HTTP request (${message})`));
+}
+
+/**
+ * The source of a request body stream. `req` starts flowing at the first read; each chunk is
+ * handed to the stream and `req` pauses until the next read, so the socket (and the client's
+ * upload) waits while the handler does.
+ */
+class RequestBody implements UnderlyingDefaultSource<Uint8Array> {
+  readonly req: BodyRequest;
+  controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+  reading = false;
+  /** Closed, errored, cancelled or discarded: `req` is no longer the stream's business. */
+  done = false;
+
+  constructor(req: BodyRequest) {
+    this.req = req;
+  }
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = controller;
+    const { req } = this;
+    req[kBody] = this;
+    if (req.destroyed && !req.readableEnded) {
+      this.done = true;
+      controller.error(createAbortedError());
+      return;
+    }
+    req.on('error', onBodyError);
+    req.on('close', onBodyClose);
+  }
+
+  pull(): void {
+    if (this.done) return;
+    if (this.reading) {
+      this.req.resume();
+      return;
+    }
+    this.reading = true;
+    this.req.on('data', onBodyData);
+    this.req.on('end', onBodyEnd);
+  }
+
+  cancel(): void {
+    this.discard(undefined);
+  }
+
+  /**
+   * Stops handing chunks over; what is left of the body is read and dropped, freeing the
+   * connection. A read still waiting gets `reason` (nothing after a cancel).
+   */
+  discard(reason: Error | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.req.removeListener('data', onBodyData);
+    this.req.resume();
+    if (reason !== undefined) this.controller?.error(reason);
+  }
+}
+
+function onBodyData(this: BodyRequest, chunk: Buffer): void {
+  const body = this[kBody]!;
+  if (body.done) return;
+  const controller = body.controller!;
+  controller.enqueue(chunk);
+  if (controller.desiredSize! <= 0) this.pause();
+}
+
+function onBodyEnd(this: BodyRequest): void {
+  const body = this[kBody]!;
+  if (body.done) return;
+  body.done = true;
+  body.controller!.close();
+}
+
+function onBodyError(this: BodyRequest, error: Error): void {
+  const body = this[kBody]!;
+  if (body.done) return;
+  body.done = true;
+  body.controller!.error(error);
+}
+
+function onBodyClose(this: BodyRequest): void {
+  const body = this[kBody]!;
+  if (body.done) return;
+  body.done = true;
+  body.controller!.error(createAbortedError());
+}
+
+function createAbortedError(): Error {
+  return Object.assign(new Error('The client closed the connection before the body was complete'), { code: 'ECONNRESET' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response
+
+/** A Response from another implementation (the `undici` package, a polyfill): same shape. */
+function isResponseLike(value: unknown): value is Response {
+  if (value === null || typeof value !== 'object') return false;
+  const candidate = value as { status?: unknown; headers?: { get?: unknown; [Symbol.iterator]?: unknown } | null };
+  return typeof candidate.status === 'number'
+    && typeof candidate.headers?.get === 'function'
+    && typeof candidate.headers[Symbol.iterator] === 'function'
+    && 'body' in candidate;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'object') {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== '' ? `an object (${name})` : 'an object';
+  }
+  return `a ${typeof value}`;
+}
+
+async function sendResponse(exchange: Exchange, response: Response, head: boolean): Promise<void> {
+  const { res } = exchange;
+  const body = response.body;
+  if (res.headersSent || res.destroyed) {
+    // The runtime answered already (a timeout, a body over the limit) or the client is gone.
+    if (body !== null) body.cancel().catch(ignore);
+    return;
+  }
+  const status = response.status;
+  if (status === 0) throw new TypeError('The fetch handler returned a network error (Response.error())');
+  res.statusCode = status;
+  const statusText = response.statusText;
+  if (statusText) res.statusMessage = statusText;
+  copyHeaders(res, response.headers);
+  if (body === null || head) {
+    if (body !== null) body.cancel().catch(ignore);
+    res.end();
+    return;
+  }
+  await sendBody(exchange, body);
+}
+
+/**
+ * Puts the Response's headers on `res`, where the runtime's `writeHead` override strips what FC
+ * forbids and measures the rest. `set-cookie` stays one header per cookie. `content-length` and
+ * `transfer-encoding` describe the Fetch body, not the wire: the server frames the body itself
+ * (a `content-length` when the whole body is known, else chunked), so they are not copied.
+ */
+function copyHeaders(res: ServerResponse, headers: Headers): void {
+  let cookies = false;
+  for (const [name, value] of headers) {
+    if (name === 'set-cookie') {
+      cookies = true;
+      continue;
+    }
+    if (name === 'content-length' || name === 'transfer-encoding') continue;
+    res.setHeader(name, value);
+  }
+  if (!cookies) return;
+  if (typeof headers.getSetCookie === 'function') {
+    res.setHeader('set-cookie', headers.getSetCookie());
+  } else {
+    const values: string[] = [];
+    for (const [name, value] of headers) if (name === 'set-cookie') values.push(value);
+    res.setHeader('set-cookie', values);
+  }
+}
+
+/**
+ * Writes the body. Chunks arriving within the current event-loop turn are gathered; if the body
+ * ends before the turn is over it goes out in one `end()`, framed with a `content-length`.
+ * Otherwise the `setImmediate` fires {@link startStreaming}: headers (and what was gathered) go
+ * out at once and every later chunk is written as it comes, waiting for `'drain'` when the
+ * socket is full. A body that errors rejects: before the headers the runtime answers 500; after,
+ * the response is destroyed so the client sees it broken, not complete.
+ */
+async function sendBody(exchange: Exchange, body: ReadableStream<Uint8Array>): Promise<void> {
+  const { res } = exchange;
+  const reader = body.getReader();
+  exchange.reader = reader;
+  exchange.immediate = setImmediate(startStreaming, exchange);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (exchange.failure !== undefined) throw exchange.failure;
+      if (done || exchange.closed || exchange.replaced) break;
+      if (!(value instanceof Uint8Array)) {
+        throw new TypeError(`A Response body chunk must be a Uint8Array, got ${describeValue(value)}`);
+      }
+      if (value.byteLength === 0) continue;
+      if (exchange.streaming) {
+        if (!res.write(value)) await waitForDrain(exchange);
+        continue;
+      }
+      exchange.pending.push(value);
+      exchange.pendingBytes += value.byteLength;
+      if (exchange.pendingBytes > COALESCE_BYTES && exchange.pending.length > 1) {
+        // A body that keeps coming without yielding to the event loop: stream it from here.
+        startStreaming(exchange);
+        if (exchange.failure !== undefined) throw exchange.failure;
+        if (res.writableNeedDrain) await waitForDrain(exchange);
+      }
+    }
+  } catch (error) {
+    clearImmediate(exchange.immediate);
+    reader.cancel(error).catch(ignore);
+    if (res.headersSent && !res.writableEnded) res.destroy();
+    throw error;
+  }
+  clearImmediate(exchange.immediate);
+  if (exchange.closed || res.destroyed) return; // the client went away; the runtime saw the close
+  if (exchange.streaming) {
+    res.end();
+    return;
+  }
+  const { pending } = exchange;
+  if (pending.length === 0) res.end();
+  else res.end(pending.length === 1 ? pending[0] : Buffer.concat(pending, exchange.pendingBytes));
+}
+
+/**
+ * Writes the headers (through the runtime's override) and what was gathered, and switches the
+ * body loop to streaming. Runs from `setImmediate` or from the loop; never throws (a throw in an
+ * immediate would end the process): a failure is kept for the loop to rethrow.
+ */
+function startStreaming(exchange: Exchange): void {
+  if (exchange.streaming) return;
+  exchange.streaming = true;
+  clearImmediate(exchange.immediate);
+  const { res } = exchange;
+  if (exchange.closed || res.destroyed) return;
+  try {
+    const status = res.statusCode;
+    res.writeHead(status);
+    if (res.statusCode !== status) {
+      // The runtime swapped in its own answer (headers over the limit) and wrote its body.
+      exchange.replaced = true;
+      exchange.reader?.cancel().catch(ignore);
+      return;
+    }
+    const { pending } = exchange;
+    exchange.pending = [];
+    exchange.pendingBytes = 0;
+    if (pending.length === 0) {
+      res.flushHeaders();
+    } else if (pending.length === 1) {
+      res.write(pending[0]);
+    } else {
+      res.cork();
+      for (const chunk of pending) res.write(chunk);
+      res.uncork();
+    }
+  } catch (error) {
+    exchange.failure = error;
+    exchange.reader?.cancel(error).catch(ignore);
+  }
+}
+
+function waitForDrain(exchange: Exchange): Promise<void> {
+  if (exchange.closed || exchange.res.destroyed) return Promise.resolve();
+  if (!exchange.listensForDrain) {
+    exchange.listensForDrain = true;
+    exchange.res.on('drain', onResponseDrain);
+  }
+  return new Promise<void>((resolve) => {
+    exchange.drained = resolve;
+  });
+}
+
+function onResponseDrain(this: ExchangeResponse): void {
+  const exchange = this[kExchange]!;
+  const drained = exchange.drained;
+  if (drained === undefined) return;
+  exchange.drained = undefined;
+  drained();
+}
+
+/**
+ * The response closed. Before it finished, that means the client went away: abort
+ * `request.signal` and cancel the response body. Either way, a request body nobody read to its
+ * end is drained, so a keep-alive connection can carry the next request.
+ */
+function onResponseClose(this: ExchangeResponse): void {
+  const exchange = this[kExchange]!;
+  exchange.closed = true;
+  clearImmediate(exchange.immediate);
+  if (!this.writableFinished) {
+    const reason = new DOMException('The client went away', 'AbortError');
+    exchange.controller.abort(reason);
+    exchange.reader?.cancel(reason).catch(ignore);
+    exchange.body?.discard(reason);
+  } else {
+    exchange.body?.discard(new Error('The response was sent before the request body was read; the rest of it was discarded'));
+  }
+  const drained = exchange.drained;
+  if (drained !== undefined) {
+    exchange.drained = undefined;
+    drained();
+  }
+}
+
+function ignore(): void {}

@@ -7,6 +7,7 @@
  * ```
  */
 export { createServer, serve } from './server.js';
+export { getContext } from './async-context.js';
 export { Context, Credentials } from './context.js';
 export type { FunctionMeta, ServiceMeta, TracingMeta } from './context.js';
 export type { Handlers, InvokeHandler, InitializeHandler, HttpHandler, FetchHandler, HookHandler } from './handlers.js';

@@ -259,7 +259,7 @@ async function ensureInitialized(inv: Invocation): Promise<boolean> {
   const { gate } = inv.runtime;
   if (!gate || gate.payload) return true;
   try {
-    await gate.run(inv.context);
+    await runInitializer(inv);
     return true;
   } catch (error) {
     failInvocation(inv, error, inv.route === ROUTE_HTTP ? 500 : 404);
@@ -267,12 +267,31 @@ async function ensureInitialized(inv: Invocation): Promise<boolean> {
   }
 }
 
+/** Runs the Initializer through its gate, inside the context storage when `asyncContext` is on. */
+function runInitializer(inv: Invocation): Promise<Payload> {
+  const { storage, gate } = inv.runtime;
+  return storage ? storage.run(inv.context, runGate, gate!, inv.context) : gate!.run(inv.context);
+}
+
+function runGate(gate: NonNullable<Runtime['gate']>, context: Context): Promise<Payload> {
+  return gate.run(context);
+}
+
+/**
+ * Calls a handler with its arguments, inside the context storage when `asyncContext` is on.
+ * `AsyncLocalStorage.run(store, fn, ...args)` takes the arguments, so no closure is made.
+ */
+function callHandler<A extends unknown[]>(inv: Invocation, handler: (...args: A) => unknown, ...args: A): unknown {
+  const { storage } = inv.runtime;
+  return storage ? storage.run(inv.context, handler, ...args) : handler(...args);
+}
+
 async function runEvent(inv: Invocation, event: Buffer): Promise<void> {
   if (!(await ensureInitialized(inv))) return;
   armTimeout(inv);
   let payload: Payload;
   try {
-    payload = serializeResult(await inv.runtime.handlers.invoke!(event, inv.context));
+    payload = serializeResult(await callHandler(inv, inv.runtime.handlers.invoke!, event, inv.context));
   } catch (error) {
     failInvocation(inv, error, 404);
     return;
@@ -284,7 +303,7 @@ async function runInitialize(inv: Invocation): Promise<void> {
   armTimeout(inv);
   let payload: Payload;
   try {
-    payload = await inv.runtime.gate!.run(inv.context);
+    payload = await runInitializer(inv);
   } catch (error) {
     failInvocation(inv, error, 404);
     return;
@@ -295,7 +314,7 @@ async function runInitialize(inv: Invocation): Promise<void> {
 async function runHook(inv: Invocation, hook: (context: Context) => unknown): Promise<void> {
   armTimeout(inv);
   try {
-    await hook(inv.context);
+    await callHandler(inv, hook, inv.context);
   } catch (error) {
     failInvocation(inv, error, 404);
     return;
@@ -412,8 +431,8 @@ async function runHttp(inv: Invocation, handler: HttpHandler): Promise<void> {
   armTimeout(inv);
   try {
     const result = isConnectApp(handler)
-      ? (handler as (req: IncomingMessage, res: ServerResponse) => unknown)(req, res)
-      : handler(req, res, inv.context);
+      ? callHandler(inv, handler as (req: IncomingMessage, res: ServerResponse) => unknown, req, res)
+      : callHandler(inv, handler, req, res, inv.context);
     if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
       await result;
     }

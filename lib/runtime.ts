@@ -2,7 +2,9 @@
  * The state one server shares across its requests: handlers, options, the Initializer gate, and
  * whether it is shutting down.
  */
-import type { ContextRuntime } from './context.js';
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import { getContextStorage } from './async-context.js';
+import type { Context, ContextRuntime } from './context.js';
 import type { Handlers, HttpHandler } from './handlers.js';
 import { InitializeGate } from './initialize.js';
 import { isLevelEnabled, readEnvironmentSecrets, type LogLevel, type LogThreshold } from './logger.js';
@@ -24,6 +26,8 @@ export class Runtime implements ContextRuntime {
   preStopCalled = false;
   /** Response header names the runtime has warned about (once each). */
   readonly warnedHeaders = new Set<string>();
+  /** Where handlers run when `asyncContext` is on, so `getContext()` finds their context. */
+  readonly storage: AsyncLocalStorage<Context> | undefined;
 
   constructor(handlers: Handlers, options: ResolvedOptions, httpHandler: HttpHandler | undefined) {
     this.handlers = handlers;
@@ -32,6 +36,7 @@ export class Runtime implements ContextRuntime {
     this.httpHandler = httpHandler;
     this.logThreshold = options.logLevel;
     this.environmentSecrets = readEnvironmentSecrets();
+    this.storage = options.asyncContext ? getContextStorage() : undefined;
   }
 
   get shutdownSignal(): AbortSignal {
