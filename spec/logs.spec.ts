@@ -75,3 +75,21 @@ test('secrets appear in no runtime log line, error body or serialised context', 
   assert.match(server.stdout(), /secret-1 \[error\] Error: cannot use \[redacted\] with \[redacted\]/);
   assert.match(server.stdout(), /secret-1 \[info\] token is \[redacted\]/);
 });
+
+test('no End marker is pending when the instance is frozen right after the response (SIGSTOP)', async (t) => {
+  const server = await spawnServer(FIXTURE);
+  t.after(() => { server.kill('SIGCONT'); server.kill('SIGKILL'); });
+  for (let i = 0; i < 10; i++) {
+    for (const kind of ['event', 'http'] as const) {
+      const id = `freeze-${kind}-${i}`;
+      const reply = kind === 'event'
+        ? await invoke(server.port, 'ok', { 'x-fc-request-id': id })
+        : await send(server.port, { path: '/f', headers: { 'x-fc-request-id': id } });
+      // Freeze as FC does once it has the response: the child can print nothing more.
+      server.kill('SIGSTOP');
+      assert.equal(reply.status, 200);
+      await server.waitForOutput(new RegExp(`FC Invoke End RequestId: ${id}\\n`), 2000);
+      server.kill('SIGCONT');
+    }
+  }
+});
