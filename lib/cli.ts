@@ -40,6 +40,7 @@ Options:
   --log-level <level>      debug, info, warn, error or silent (default debug)
   --no-markers             Do not print the "FC Invoke Start RequestId:" markers
   --async-context          Make getContext() work anywhere in a handler's call chain
+  --format-console         console.* lines get FC's format with the request id (implies --async-context)
   -h, --help               Show this help
 `;
 
@@ -96,6 +97,7 @@ async function runServe(args: string[]): Promise<void> {
         'log-level': { type: 'string' },
         'no-markers': { type: 'boolean' },
         'async-context': { type: 'boolean' },
+        'format-console': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -133,6 +135,7 @@ async function runServe(args: string[]): Promise<void> {
       logLevel: values['log-level'] as LogThreshold | undefined,
       markers: !values['no-markers'],
       asyncContext: values['async-context'] ?? false,
+      formatConsole: values['format-console'] ?? false,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -30,6 +30,11 @@ export interface Options {
   stripBasePath?: boolean;
   /** Make `getContext()` work anywhere in a handler's call chain (AsyncLocalStorage); default false. */
   asyncContext?: boolean;
+  /**
+   * Make `console.log`/`info`/`debug`/`warn`/`error` print FC's format with the request id while a
+   * handler runs, as FC's built-in Node.js runtime does; default false. Implies `asyncContext`.
+   */
+  formatConsole?: boolean;
   /** Install SIGTERM/SIGINT handling in `serve()`; default true. */
   handleSignals?: boolean;
 }
@@ -46,6 +51,7 @@ export interface ResolvedOptions {
   logLevel: LogThreshold;
   stripBasePath: boolean;
   asyncContext: boolean;
+  formatConsole: boolean;
   handleSignals: boolean;
 }
 
@@ -94,7 +100,8 @@ export function resolveOptions(options: Options = {}, env: NodeJS.ProcessEnv = p
     markers: options.markers ?? true,
     logLevel: parseLogThreshold(options.logLevel),
     stripBasePath: options.stripBasePath ?? true,
-    asyncContext: options.asyncContext ?? false,
+    asyncContext: (options.asyncContext ?? false) || (options.formatConsole ?? false),
+    formatConsole: options.formatConsole ?? false,
     handleSignals: options.handleSignals ?? true,
   };
 }

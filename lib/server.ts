@@ -7,6 +7,7 @@ import { ERRORS, GatewayError, type GatewayErrorCode } from './errors.js';
 import { validateHandlers, type Handlers } from './handlers.js';
 import { getMaxHeaderSize } from './limits.js';
 import { getRequestListener, handleRequest } from './listener.js';
+import { installConsoleFormat } from './console.js';
 import { writeOut } from './logger.js';
 import { resolveOptions, type Options } from './options.js';
 import { Runtime } from './runtime.js';
@@ -36,6 +37,7 @@ export function createServer(handlers: Handlers = {}, options: Options = {}): Se
   validateHandlers(handlers);
   const resolved = resolveOptions(options);
   const runtime = new Runtime(handlers, resolved, handlers.http);
+  if (resolved.formatConsole) installConsoleFormat();
   if (handlers.fetch) {
     // The Fetch adapter (and Node's Request/Response, costly on first use) loads only here.
     runtime.httpHandler = createLazyFetchHandler(runtime, handlers.fetch);

@@ -93,3 +93,19 @@ test('no End marker is pending when the instance is frozen right after the respo
     }
   }
 });
+
+test('--format-console: console.* inside a handler prints FC\'s format with the request id; outside, as is', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'console.mjs'), ['--format-console']);
+  t.after(() => server.kill('SIGKILL'));
+  await Promise.all(['c-1', 'c-2'].map((id) => invoke(server.port, '', fcHeaders({ 'x-fc-request-id': id }))));
+  const out = server.stdout();
+  for (const id of ['c-1', 'c-2']) {
+    const lines = linesFor(out, id);
+    assert.equal(lines.length, 6, lines.join('\n'));
+    assert.match(lines[1]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${id} \\[info\\] log after await$`));
+    assert.match(lines[2]!, new RegExp(` ${id} \\[warn\\] warn \\{ n: 1 \\}$`));
+    assert.match(lines[3]!, new RegExp(` ${id} \\[error\\] secret \\[redacted\\]$`));
+    assert.match(lines[4]!, new RegExp(` ${id} \\[debug\\] debug$`));
+  }
+  assert.match(out, /^module loaded$/m);
+});
