@@ -5,7 +5,7 @@
  * its 400 instead of a connection reset.
  */
 import { Readable } from 'node:stream';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LimitError } from './errors.js';
 
 /** How long a refused request's remaining body is read and thrown away before the socket is closed. */
@@ -86,32 +86,40 @@ const kDrainTimer = Symbol('fc-container.drainTimer');
 type DrainRequest = IncomingMessage & { [kDrainTimer]?: NodeJS.Timeout };
 
 /**
- * Throws away what is left of a refused request's body, so the client, still uploading, reads the
- * response instead of a reset: closing a socket with unread data makes the kernel send RST. Node
- * discards a body nobody reads once the response has finished (`req._dump()`); this starts that
- * now and closes the socket if the body has not ended within {@link DRAIN_TIMEOUT_MS}.
+ * Keeps a refused request's connection open after its response (sent with `connection: close`),
+ * so the rest of the body can be drained. Node quirk: `_storeHeader()` marks such a response
+ * `_last`, and `resOnFinish()` then calls `socket.destroySoon()` as soon as the response is
+ * written, while the client is still uploading; closing a socket with unread data makes the
+ * kernel send RST, and the client loses the response (lib/_http_server.js).
  */
-export function drainRequest(req: IncomingMessage): void {
+export function holdConnectionOpen(res: ServerResponse): void {
+  (res as ServerResponse & { _last?: boolean })._last = false;
+}
+
+/**
+ * Reads and throws away what is left of a refused request's body, then ends the connection
+ * gracefully; if the body has not ended within {@link DRAIN_TIMEOUT_MS}, destroys the socket.
+ * Call it right after sending the refusal with `connection: close`. A request already complete
+ * needs no drain: Node closes the connection after the response.
+ */
+export function drainRequest(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete || (req as DrainRequest)[kDrainTimer]) return;
+  holdConnectionOpen(res);
   req.removeAllListeners('data');
   req.resume();
   const timer = setTimeout(destroyUndrained, DRAIN_TIMEOUT_MS, req);
   timer.unref();
   (req as DrainRequest)[kDrainTimer] = timer;
-  req.socket.once('close', clearDrainTimer.bind(null, req as DrainRequest));
-  req.once('end', clearDrainTimerOnEnd);
+  req.once('end', endDrained);
 }
 
 function destroyUndrained(req: IncomingMessage): void {
   if (!req.complete) req.socket.destroy();
 }
 
-function clearDrainTimer(req: DrainRequest): void {
-  clearTimeout(req[kDrainTimer]);
-}
-
-function clearDrainTimerOnEnd(this: DrainRequest): void {
+function endDrained(this: DrainRequest): void {
   clearTimeout(this[kDrainTimer]);
+  this.socket.end();
 }
 
 const kGuard = Symbol('fc-container.guard');
@@ -134,9 +142,10 @@ type GuardedRequest = IncomingMessage & { [kGuard]?: GuardState };
  * chunk to `req.push()` (`parserOnBody` in `_http_common.js`), so the count sits there, before the
  * chunk is buffered, whoever reads the stream and however. Past the limit, chunks and the final
  * `push(null)` are dropped (no more `data`, no `end`) and `onRefused` is called once. When it
- * returns true (it answered the client), the {@link LimitError} is emitted on the request only
- * once the rest of the body has been drained, so a handler that closes the socket on error cannot
- * cut the client off before it has read the answer; when false, it is emitted at once.
+ * returns true (it answered the client with `connection: close` and {@link holdConnectionOpen}),
+ * the rest of the body is drained, the connection ended, and only then is the {@link LimitError}
+ * emitted on the request, so a handler that closes the socket on error cannot cut the client off
+ * before it has read the answer; when false, the error is emitted at once.
  */
 export function guardRequestBody(
   req: IncomingMessage,
@@ -152,7 +161,11 @@ function pushCounted(this: GuardedRequest, chunk: unknown, encoding?: BufferEnco
   if (guard.refused) {
     if (chunk === null) {
       clearTimeout(guard.timer);
-      if (guard.emitWhenDrained) process.nextTick(emitRefusal, this);
+      if (guard.emitWhenDrained) {
+        // The runtime answered with `connection: close` and held the socket open: close it now.
+        this.socket.end();
+        process.nextTick(emitRefusal, this);
+      }
     }
     // Answer true so the parser keeps the socket flowing (false would make it stop reading, and
     // the drain would never finish).

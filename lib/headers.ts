@@ -63,9 +63,8 @@ const HIDDEN_NAME_LENGTHS = new Set([...HIDDEN_REQUEST_HEADERS].map((name) => na
 
 /**
  * One pass over `req.rawHeaders` (name, value, name, value, ...), which Node keeps as strings
- * decoded one byte per character, so `.length` is the byte count. Reading `rawHeaders` instead of
- * `req.headers` also spares Node building the headers object, which it does lazily on first
- * access. Header names arrive in any case from a local client; FC sends them lower-case.
+ * decoded one byte per character, so `.length` is the byte count. Header names arrive in any case
+ * from a local client; FC sends them lower-case.
  */
 export function scanRequestHeaders(raw: string[], out: RequestHeaderScan): void {
   let bytes = 0;
@@ -117,19 +116,23 @@ function readFcHeader(name: string, value: string, out: RequestHeaderScan): void
 }
 
 /**
- * Removes {@link HIDDEN_REQUEST_HEADERS} from what an HTTP function sees: from `rawHeaders`, and
- * from `headers` when Node has built it already (it is built lazily from `rawHeaders`).
+ * Removes {@link HIDDEN_REQUEST_HEADERS} from what an HTTP function sees: `headers`,
+ * `headersDistinct` and `rawHeaders`. Node quirk: both objects are built lazily by looping over
+ * `rawHeaders` up to the header count Node stored when parsing, so they are built first (from the
+ * full list) and trimmed after; a shorter `rawHeaders` read later would run past its end.
  */
 export function hideRequestHeaders(req: IncomingMessage): void {
+  const { headers, headersDistinct } = req;
+  for (const name of HIDDEN_REQUEST_HEADERS) {
+    delete headers[name];
+    delete headersDistinct[name];
+  }
   const raw = req.rawHeaders;
   const kept: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     if (!HIDDEN_REQUEST_HEADERS.has(raw[i]!.toLowerCase())) kept.push(raw[i]!, raw[i + 1]!);
   }
   req.rawHeaders = kept;
-  // Reading `req.headers` now builds it from the filtered list; if it was built before, delete.
-  const headers = req.headers;
-  for (const name of HIDDEN_REQUEST_HEADERS) delete headers[name];
 }
 
 /**

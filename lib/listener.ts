@@ -5,7 +5,7 @@
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { drainRequest, createBodyLimitError, guardRequestBody, readBody } from './body.js';
+import { createBodyLimitError, drainRequest, guardRequestBody, holdConnectionOpen, readBody } from './body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
 import { describeError, FunctionError, GatewayError, LimitError } from './errors.js';
 import { applyWriteHeadHeaders, hideRequestHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
@@ -223,16 +223,16 @@ function checkRequestLimits(inv: Invocation, url: string): LimitError | undefine
 }
 
 /**
- * Answers a request over a limit with FC's 400 and drains its body. With `Expect: 100-continue`
- * the client has not sent the body and waits: answer without `100 Continue` and close, as RFC 9110
- * §10.1.1 allows, instead of reading a body that will not come.
+ * Answers a request over a limit with FC's 400 and `connection: close`, then drains what is left
+ * of its body before closing. With `Expect: 100-continue` the client has not sent the body and
+ * waits: it gets the 400 instead of `100 Continue` (RFC 9110 §10.1.1) and the connection closes.
  */
 function refuseRequest(inv: Invocation, error: GatewayError, expectContinue: boolean): void {
   log(inv, 'warn', `Request refused: ${error.message}`);
   inv.settled = true;
   endInvocation(inv);
-  sendGatewayError(inv.res, error, expectContinue);
-  if (!expectContinue) drainRequest(inv.req);
+  sendGatewayError(inv.res, error, true);
+  if (!expectContinue) drainRequest(inv.req, inv.res);
 }
 
 function respondMissingHandler(inv: Invocation): void {
@@ -520,7 +520,8 @@ function onHttpBodyRefused(req: IncomingMessage, error: LimitError): boolean {
   delete (res as { writeHead?: unknown }).writeHead;
   delete (res as { end?: unknown }).end;
   for (const name of res.getHeaderNames()) res.removeHeader(name);
-  sendGatewayError(res, error);
+  sendGatewayError(res, error, true);
+  holdConnectionOpen(res);
   return true;
 }
 

@@ -190,7 +190,12 @@ export async function spawnServer(module: string, args: string[] = [], env: Reco
       });
     });
   };
-  await waitForOutput(/listening on [\d.]+:(\d+)/);
+  try {
+    await waitForOutput(/listening on [\d.]+:(\d+)/);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
   const port = Number(/listening on [\d.]+:(\d+)/.exec(out)![1]);
   return {
     child,

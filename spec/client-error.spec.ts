@@ -1,0 +1,250 @@
+/**
+ * What Node's own HTTP parser rejects never reaches the runtime's request listener: a header
+ * block past the server's `maxHeaderSize`, or malformed syntax. The runtime's `clientError`
+ * handler answers those with FC's JSON 400 (`InvalidArgument`) instead of Node's bare 431/400 or
+ * a reset, and the server keeps serving. `maxHeaderSize` is max(16 KiB, requestHeaders + path +
+ * 8 KiB), so the runtime's own limits, not the parser, decide for every legitimate request.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { startServer, type LocalServer } from './helpers.js';
+import type { Options } from '../lib/index.js';
+
+// Raw HTTP/1.1 on a TCP socket (local to this file: spec/helpers.ts is not ours to change).
+
+type HeaderList = [string, string][];
+
+interface RawReply {
+  status: number;
+  headers: HeaderList;
+  body: string;
+  raw: string;
+  header(name: string): string | undefined;
+  json(): any;
+}
+
+/** A request's bytes; header strings are written one byte per character (latin1). */
+function rawRequest(method: string, target: string, headers: HeaderList, body = ''): Buffer {
+  let head = `${method} ${target} HTTP/1.1\r\n`;
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
+  return Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), Buffer.from(body, 'latin1')]);
+}
+
+/** The first final response in `buf`, or undefined while it is incomplete. */
+function parseReply(buf: Buffer, closed: boolean): RawReply | undefined {
+  const text = buf.toString('latin1');
+  let offset = 0;
+  for (;;) {
+    const end = text.indexOf('\r\n\r\n', offset);
+    if (end === -1) return undefined;
+    const lines = text.slice(offset, end).split('\r\n');
+    const status = Number(lines[0]!.split(' ')[1]);
+    if (status >= 100 && status < 200) {
+      offset = end + 4;
+      continue;
+    }
+    const headers: HeaderList = lines.slice(1).map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon), line.slice(colon + 1).trim()];
+    });
+    const find = (name: string): string | undefined => headers.find(([n]) => n.toLowerCase() === name)?.[1];
+    const rest = text.slice(end + 4);
+    let body: string;
+    const length = find('content-length');
+    if (length !== undefined) {
+      if (rest.length < Number(length)) return undefined;
+      body = rest.slice(0, Number(length));
+    } else if (find('transfer-encoding')?.toLowerCase() === 'chunked') {
+      body = '';
+      let at = 0;
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n', at);
+        if (lineEnd === -1) return undefined;
+        const size = parseInt(rest.slice(at, lineEnd), 16);
+        if (size === 0) break;
+        if (rest.length < lineEnd + 2 + size + 2) return undefined;
+        body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+        at = lineEnd + 2 + size + 2;
+      }
+    } else {
+      if (!closed) return undefined;
+      body = rest;
+    }
+    const utf8 = Buffer.from(body, 'latin1').toString('utf8');
+    return { status, headers, body: utf8, raw: text, header: find, json: () => JSON.parse(utf8) };
+  }
+}
+
+/** Sends raw bytes and resolves to the first complete final response; rejects on a reset before it. */
+function exchange(port: number, data: Buffer | string, timeoutMs = 10_000): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (error: Error | null, reply?: RawReply): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(reply!);
+    };
+    const timer = setTimeout(() => finish(new Error(`no complete response in ${timeoutMs} ms:\n${buf.toString('latin1')}`)), timeoutMs);
+    socket.on('connect', () => socket.write(data));
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const reply = parseReply(buf, false);
+      if (reply) finish(null, reply);
+    });
+    const onEnd = (): void => {
+      const reply = parseReply(buf, true);
+      finish(reply ? null : new Error(`connection closed before a complete response:\n${buf.toString('latin1')}`), reply);
+    };
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', (error) => {
+      const reply = parseReply(buf, true);
+      finish(reply ? null : error, reply);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+
+interface Counted {
+  local: LocalServer;
+  calls(): number;
+}
+
+async function countingServer(options: Options, t: { after(fn: () => unknown): void }): Promise<Counted> {
+  let calls = 0;
+  const local = await startServer({ http: (_req, res) => { calls++; res.end('ok'); } }, options);
+  t.after(() => local.close());
+  return { local, calls: () => calls };
+}
+
+function goodRequest(port: number): Promise<RawReply> {
+  return exchange(port, rawRequest('GET', '/after', [['Host', '127.0.0.1']]));
+}
+
+/** A request whose header block is about `bytes` long, all in one header `name`. */
+function bigHeaderRequest(bytes: number, name = 'x-big'): Buffer {
+  return rawRequest('GET', '/', [['Host', '127.0.0.1'], [name, 'b'.repeat(bytes)]]);
+}
+
+const MALFORMED: [string, string][] = [
+  ['a header block past maxHeaderSize (20 KiB against 16 KiB)', bigHeaderRequest(20 * 1024).toString('latin1')],
+  ['a 1 MiB header block', bigHeaderRequest(1024 * 1024).toString('latin1')],
+  ['a garbage request line', 'GARBAGE\r\n\r\n'],
+  ['a request line with a bad protocol name', 'GET / HTXP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+  ['both content-length and transfer-encoding', 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+  ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColonHere\r\n\r\n'],
+  ['a header name with a space', 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\n\r\n'],
+];
+
+for (const [what, wire] of MALFORMED) {
+  test(`${what}: the reply is HTTP/1.1 400, not Node's bare 431/400 or a reset`, async (t) => {
+    const { local } = await countingServer({}, t);
+    const reply = await exchange(local.port, wire);
+    assert.ok(reply.raw.startsWith('HTTP/1.1 400 '), reply.raw.slice(0, 200));
+  });
+
+  test(`${what}: the 400 is application/json`, async (t) => {
+    const { local } = await countingServer({}, t);
+    const reply = await exchange(local.port, wire);
+    assert.match(reply.header('content-type') ?? '', /^application\/json/, reply.raw.slice(0, 200));
+  });
+
+  test(`${what}: the body is {"ErrorCode":"InvalidArgument","ErrorMessage":"..."}`, async (t) => {
+    const { local } = await countingServer({}, t);
+    const reply = await exchange(local.port, wire);
+    const body = reply.json();
+    assert.deepEqual(Object.keys(body).sort(), ['ErrorCode', 'ErrorMessage']);
+    assert.equal(body.ErrorCode, 'InvalidArgument');
+    assert.equal(typeof body.ErrorMessage, 'string');
+    assert.notEqual(body.ErrorMessage, '');
+  });
+
+  test(`${what}: the handler is not called and the server keeps serving afterwards`, async (t) => {
+    const { local, calls } = await countingServer({}, t);
+    await exchange(local.port, wire);
+    assert.equal(calls(), 0);
+    const after = await goodRequest(local.port);
+    assert.equal(after.status, 200);
+    assert.equal(after.body, 'ok');
+    assert.equal(calls(), 1);
+  });
+}
+
+test('an oversize header block gets a message about the headers', async (t) => {
+  const { local } = await countingServer({}, t);
+  const reply = await exchange(local.port, bigHeaderRequest(20 * 1024));
+  assert.match(reply.json().ErrorMessage, /header/i);
+});
+
+test('a malformed request does not disturb a keep-alive connection already serving another client', async (t) => {
+  const { local, calls } = await countingServer({}, t);
+  const socket = connect(local.port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const request = rawRequest('GET', '/one', [['Host', '127.0.0.1']]);
+  const read = (): Promise<string> => new Promise((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+  socket.write(request);
+  assert.match(await read(), /^HTTP\/1\.1 200 /);
+  await exchange(local.port, 'GARBAGE\r\n\r\n');
+  socket.write(request);
+  assert.match(await read(), /^HTTP\/1\.1 200 /);
+  assert.equal(calls(), 2);
+});
+
+// ---------------------------------------------------------------------------------------------
+// maxHeaderSize follows the limits: max(16 KiB, requestHeaders + path + 8 KiB).
+
+/** x-fc-* headers do not count against the header limit; `bytes` of them, in 1 KiB headers. */
+function fcHeaderBlock(bytes: number): HeaderList {
+  const headers: HeaderList = [['Host', '127.0.0.1']];
+  for (let i = 0; bytes > 0; i++) {
+    const size = Math.min(1024, bytes);
+    headers.push([`x-fc-extra-${i}`, 't'.repeat(size)]);
+    bytes -= size;
+  }
+  return headers;
+}
+
+test("limits: 'fc3': an 18 KiB header block of x-fc-* headers (under the 20 KiB maxHeaderSize) reaches the handler", async (t) => {
+  const { local, calls } = await countingServer({ limits: 'fc3' }, t);
+  const reply = await exchange(local.port, rawRequest('GET', '/', fcHeaderBlock(18 * 1024)));
+  assert.equal(reply.status, 200, reply.raw.slice(0, 200));
+  assert.equal(calls(), 1);
+});
+
+test("limits: 'fc3': a 24 KiB header block is past the 20 KiB maxHeaderSize: JSON 400 from the clientError handler", async (t) => {
+  const { local, calls } = await countingServer({ limits: 'fc3' }, t);
+  const reply = await exchange(local.port, rawRequest('GET', '/', fcHeaderBlock(24 * 1024)));
+  assert.equal(reply.status, 400);
+  assert.equal(reply.json().ErrorCode, 'InvalidArgument');
+  assert.equal(calls(), 0);
+});
+
+test('requestHeaders: 32768: 30 KiB of ordinary headers pass (maxHeaderSize grew to 44 KiB)', async (t) => {
+  const { local, calls } = await countingServer({ limits: { requestHeaders: 32 * 1024 } }, t);
+  const reply = await exchange(local.port, bigHeaderRequest(30 * 1024));
+  assert.equal(reply.status, 200, reply.raw.slice(0, 200));
+  assert.equal(calls(), 1);
+});
+
+test('default limits: a 12 KiB block of x-fc-* headers passes (maxHeaderSize is 16 KiB, the 4 KiB limit skips x-fc-*)', async (t) => {
+  const { local, calls } = await countingServer({}, t);
+  const reply = await exchange(local.port, rawRequest('GET', '/', fcHeaderBlock(12 * 1024)));
+  assert.equal(reply.status, 200, reply.raw.slice(0, 200));
+  assert.equal(calls(), 1);
+});
+
+test('requestHeaders: 1024, path: 1024: maxHeaderSize stays at least 16 KiB (a 12 KiB x-fc-* block passes)', async (t) => {
+  const { local, calls } = await countingServer({ limits: { requestHeaders: 1024, path: 1024 } }, t);
+  const reply = await exchange(local.port, rawRequest('GET', '/', fcHeaderBlock(12 * 1024)));
+  assert.equal(reply.status, 200, reply.raw.slice(0, 200));
+  assert.equal(calls(), 1);
+});

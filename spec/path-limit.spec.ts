@@ -1,0 +1,260 @@
+/**
+ * FC's request-path limit: the request target as sent (path, `?` and query string) at most 4096
+ * bytes, in FC 2.0 and in `fc3` alike. Over it: 400 `InvalidArgument`, and no handler runs.
+ * Requests go out on raw TCP so the target is exactly the spec's.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { startServer, type LocalServer } from './helpers.js';
+import type { Handlers, Options } from '../lib/index.js';
+
+// Raw HTTP/1.1 on a TCP socket (local to this file: spec/helpers.ts is not ours to change).
+
+type HeaderList = [string, string][];
+
+interface RawReply {
+  status: number;
+  headers: HeaderList;
+  body: string;
+  raw: string;
+  header(name: string): string | undefined;
+  json(): any;
+}
+
+/** A request's bytes; header strings are written one byte per character (latin1). */
+function rawRequest(method: string, target: string, headers: HeaderList, body = ''): Buffer {
+  let head = `${method} ${target} HTTP/1.1\r\n`;
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
+  return Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), Buffer.from(body, 'latin1')]);
+}
+
+/** The first final response in `buf`, or undefined while it is incomplete. */
+function parseReply(buf: Buffer, closed: boolean): RawReply | undefined {
+  const text = buf.toString('latin1');
+  let offset = 0;
+  for (;;) {
+    const end = text.indexOf('\r\n\r\n', offset);
+    if (end === -1) return undefined;
+    const lines = text.slice(offset, end).split('\r\n');
+    const status = Number(lines[0]!.split(' ')[1]);
+    if (status >= 100 && status < 200) {
+      offset = end + 4;
+      continue;
+    }
+    const headers: HeaderList = lines.slice(1).map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon), line.slice(colon + 1).trim()];
+    });
+    const find = (name: string): string | undefined => headers.find(([n]) => n.toLowerCase() === name)?.[1];
+    const rest = text.slice(end + 4);
+    let body: string;
+    const length = find('content-length');
+    if (length !== undefined) {
+      if (rest.length < Number(length)) return undefined;
+      body = rest.slice(0, Number(length));
+    } else if (find('transfer-encoding')?.toLowerCase() === 'chunked') {
+      body = '';
+      let at = 0;
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n', at);
+        if (lineEnd === -1) return undefined;
+        const size = parseInt(rest.slice(at, lineEnd), 16);
+        if (size === 0) break;
+        if (rest.length < lineEnd + 2 + size + 2) return undefined;
+        body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+        at = lineEnd + 2 + size + 2;
+      }
+    } else {
+      if (!closed) return undefined;
+      body = rest;
+    }
+    const utf8 = Buffer.from(body, 'latin1').toString('utf8');
+    return { status, headers, body: utf8, raw: text, header: find, json: () => JSON.parse(utf8) };
+  }
+}
+
+/** Sends raw bytes and resolves to the first complete final response; rejects on a reset before it. */
+function exchange(port: number, data: Buffer | string, timeoutMs = 10_000): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (error: Error | null, reply?: RawReply): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(reply!);
+    };
+    const timer = setTimeout(() => finish(new Error(`no complete response in ${timeoutMs} ms:\n${buf.toString('latin1')}`)), timeoutMs);
+    socket.on('connect', () => socket.write(data));
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const reply = parseReply(buf, false);
+      if (reply) finish(null, reply);
+    });
+    const onEnd = (): void => {
+      const reply = parseReply(buf, true);
+      finish(reply ? null : new Error(`connection closed before a complete response:\n${buf.toString('latin1')}`), reply);
+    };
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', (error) => {
+      const reply = parseReply(buf, true);
+      finish(reply ? null : error, reply);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+
+/** A request target of exactly `length` bytes: `/` and `a`s, or with `query`, `/q?` and `x`s. */
+function targetOf(length: number, query = false): string {
+  const target = query ? '/q?' + 'x'.repeat(length - 3) : '/' + 'a'.repeat(length - 1);
+  assert.equal(target.length, length);
+  return target;
+}
+
+interface Counted {
+  local: LocalServer;
+  calls(): number;
+  urls: string[];
+}
+
+/** A server whose HTTP and event functions count their calls (the HTTP function records req.url). */
+async function countingServer(options: Options, t: { after(fn: () => unknown): void }): Promise<Counted> {
+  let calls = 0;
+  const urls: string[] = [];
+  const handlers: Handlers = {
+    http: (req, res) => { calls++; urls.push(req.url ?? ''); res.end('ok'); },
+    invoke: () => { calls++; return 'ok'; },
+  };
+  const local = await startServer(handlers, options);
+  t.after(() => local.close());
+  return { local, calls: () => calls, urls };
+}
+
+function get(port: number, target: string): Promise<RawReply> {
+  return exchange(port, rawRequest('GET', target, [['Host', '127.0.0.1']]));
+}
+
+function assertRefused(reply: RawReply, limit: number, size: number): void {
+  assert.equal(reply.status, 400, reply.raw.slice(0, 300));
+  assert.match(reply.header('content-type') ?? '', /^application\/json/);
+  const body = reply.json();
+  assert.deepEqual(Object.keys(body).sort(), ['ErrorCode', 'ErrorMessage']);
+  assert.equal(body.ErrorCode, 'InvalidArgument');
+  assert.match(body.ErrorMessage, /path/i);
+  assert.ok(body.ErrorMessage.includes(String(limit)), `message names the limit ${limit}: ${body.ErrorMessage}`);
+  assert.ok(body.ErrorMessage.includes(String(size)), `message names the size ${size}: ${body.ErrorMessage}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// FC 2.0 default: 4096 bytes.
+
+test('default limit: a 4096-byte request target reaches the handler whole', async (t) => {
+  const { local, calls, urls } = await countingServer({}, t);
+  const target = targetOf(4096);
+  const reply = await get(local.port, target);
+  assert.equal(reply.status, 200, reply.raw.slice(0, 300));
+  assert.equal(calls(), 1);
+  assert.equal(urls[0], target);
+});
+
+test('default limit: a 4097-byte request target gets 400 InvalidArgument naming the path, 4096 and 4097', async (t) => {
+  const { local } = await countingServer({}, t);
+  assertRefused(await get(local.port, targetOf(4097)), 4096, 4097);
+});
+
+test('default limit: the handler is never called for a 4097-byte target', async (t) => {
+  const { local, calls } = await countingServer({}, t);
+  await get(local.port, targetOf(4097));
+  assert.equal(calls(), 0);
+});
+
+test('the query string counts: "/q?" + query of 4097 bytes in all is refused (the path alone is 2 bytes)', async (t) => {
+  const { local, calls } = await countingServer({}, t);
+  assertRefused(await get(local.port, targetOf(4097, true)), 4096, 4097);
+  assert.equal(calls(), 0);
+});
+
+test('the query string counts: "/q?" + query of exactly 4096 bytes passes, query intact', async (t) => {
+  const { local, calls, urls } = await countingServer({}, t);
+  const target = targetOf(4096, true);
+  assert.equal((await get(local.port, target)).status, 200);
+  assert.equal(calls(), 1);
+  assert.equal(urls[0], target);
+});
+
+test('the "?" itself counts: a 4095-byte path plus a bare "?" (4096) passes, plus "?x" (4097) is refused', async (t) => {
+  const { local, calls } = await countingServer({}, t);
+  const path = targetOf(4095);
+  assert.equal((await get(local.port, path + '?')).status, 200);
+  assertRefused(await get(local.port, path + '?x'), 4096, 4097);
+  assert.equal(calls(), 1);
+});
+
+test('an event invocation with a 4097-byte target (POST /invoke?...) is refused, invoke not called', async (t) => {
+  const { local, calls } = await countingServer({}, t);
+  const target = '/invoke?' + 'x'.repeat(4097 - '/invoke?'.length);
+  const headers: HeaderList = [['Host', '127.0.0.1'], ['x-fc-control-path', '/invoke'], ['Content-Length', '2']];
+  const reply = await exchange(local.port, rawRequest('POST', target, headers, '{}'));
+  assertRefused(reply, 4096, 4097);
+  assert.equal(calls(), 0);
+});
+
+test('an event invocation with a 4096-byte target is served', async (t) => {
+  const { local, calls } = await countingServer({}, t);
+  const target = '/invoke?' + 'x'.repeat(4096 - '/invoke?'.length);
+  const headers: HeaderList = [['Host', '127.0.0.1'], ['x-fc-control-path', '/invoke'], ['Content-Length', '2']];
+  const reply = await exchange(local.port, rawRequest('POST', target, headers, '{}'));
+  assert.equal(reply.status, 200, reply.raw.slice(0, 300));
+  assert.equal(calls(), 1);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The fc3 preset keeps 4096; overrides change it.
+
+test("limits: 'fc3': a 4096-byte target passes", async (t) => {
+  const { local, calls } = await countingServer({ limits: 'fc3' }, t);
+  assert.equal((await get(local.port, targetOf(4096))).status, 200);
+  assert.equal(calls(), 1);
+});
+
+test("limits: 'fc3': a 4097-byte target is still refused (FC 3.0 keeps 4 KB paths)", async (t) => {
+  const { local, calls } = await countingServer({ limits: 'fc3' }, t);
+  assertRefused(await get(local.port, targetOf(4097)), 4096, 4097);
+  assert.equal(calls(), 0);
+});
+
+test('override path: 50: a 50-byte target passes', async (t) => {
+  const { local, calls } = await countingServer({ limits: { path: 50 } }, t);
+  assert.equal((await get(local.port, targetOf(50, true))).status, 200);
+  assert.equal(calls(), 1);
+});
+
+test('override path: 50: a 51-byte target gets 400 naming 50 and 51, handler not called', async (t) => {
+  const { local, calls } = await countingServer({ limits: { path: 50 } }, t);
+  assertRefused(await get(local.port, targetOf(51, true)), 50, 51);
+  assert.equal(calls(), 0);
+});
+
+test("limits: { preset: 'fc3', path: 50 }: the override applies (51 refused) and the preset's other limits stay", async (t) => {
+  const { local, calls } = await countingServer({ limits: { preset: 'fc3', path: 50 } }, t);
+  assertRefused(await get(local.port, targetOf(51)), 50, 51);
+  // fc3's 8192-byte header limit is kept: 8000 bytes of headers with a short path pass.
+  const headers: HeaderList = [['Host', '127.0.0.1'], ['x-pad', 'p'.repeat(8000)]];
+  const reply = await exchange(local.port, rawRequest('GET', '/', headers));
+  assert.equal(reply.status, 200, reply.raw.slice(0, 300));
+  assert.equal(calls(), 1);
+});
+
+test('after a refused target the server keeps serving', async (t) => {
+  const { local, calls } = await countingServer({ limits: { path: 50 } }, t);
+  assertRefused(await get(local.port, targetOf(500)), 50, 500);
+  assert.equal((await get(local.port, '/ok')).status, 200);
+  assert.equal(calls(), 1);
+});

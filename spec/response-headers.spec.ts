@@ -1,0 +1,439 @@
+/**
+ * FC's response-header rules. Headers a function cannot set (every `x-fc-*` but `x-fc-status`,
+ * `connection`, `content-length`, `content-encoding`, `date`, `keep-alive`, `proxy-authenticate`,
+ * `server`, `trailer`, `transfer-encoding`, `upgrade`) are stripped, however they were set, with a
+ * warning once per name. What is left, names and values summed, is at most 4096 bytes (8192 in
+ * `fc3`); over it the client gets 502 `BadResponse` instead of the function's response.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
+import { FIXTURES, spawnServer, startServer, type LocalServer } from './helpers.js';
+import type { Options } from '../lib/index.js';
+
+// Raw HTTP/1.1 on a TCP socket (local to this file: spec/helpers.ts is not ours to change).
+
+type HeaderList = [string, string][];
+
+interface RawReply {
+  status: number;
+  headers: HeaderList;
+  body: string;
+  raw: string;
+  header(name: string): string | undefined;
+  json(): any;
+}
+
+/** A request's bytes; header strings are written one byte per character (latin1). */
+function rawRequest(method: string, target: string, headers: HeaderList, body = ''): Buffer {
+  let head = `${method} ${target} HTTP/1.1\r\n`;
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
+  return Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), Buffer.from(body, 'latin1')]);
+}
+
+/** The first final response in `buf`, or undefined while it is incomplete. */
+function parseReply(buf: Buffer, closed: boolean): RawReply | undefined {
+  const text = buf.toString('latin1');
+  let offset = 0;
+  for (;;) {
+    const end = text.indexOf('\r\n\r\n', offset);
+    if (end === -1) return undefined;
+    const lines = text.slice(offset, end).split('\r\n');
+    const status = Number(lines[0]!.split(' ')[1]);
+    if (status >= 100 && status < 200) {
+      offset = end + 4;
+      continue;
+    }
+    const headers: HeaderList = lines.slice(1).map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon), line.slice(colon + 1).trim()];
+    });
+    const find = (name: string): string | undefined => headers.find(([n]) => n.toLowerCase() === name)?.[1];
+    const rest = text.slice(end + 4);
+    let body: string;
+    const length = find('content-length');
+    if (length !== undefined) {
+      if (rest.length < Number(length)) return undefined;
+      body = rest.slice(0, Number(length));
+    } else if (find('transfer-encoding')?.toLowerCase() === 'chunked') {
+      body = '';
+      let at = 0;
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n', at);
+        if (lineEnd === -1) return undefined;
+        const size = parseInt(rest.slice(at, lineEnd), 16);
+        if (size === 0) break;
+        if (rest.length < lineEnd + 2 + size + 2) return undefined;
+        body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+        at = lineEnd + 2 + size + 2;
+      }
+    } else {
+      if (!closed) return undefined;
+      body = rest;
+    }
+    const utf8 = Buffer.from(body, 'latin1').toString('utf8');
+    return { status, headers, body: utf8, raw: text, header: find, json: () => JSON.parse(utf8) };
+  }
+}
+
+/** Sends raw bytes and resolves to the first complete final response; rejects on a reset before it. */
+function exchange(port: number, data: Buffer | string, timeoutMs = 10_000): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (error: Error | null, reply?: RawReply): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(reply!);
+    };
+    const timer = setTimeout(() => finish(new Error(`no complete response in ${timeoutMs} ms:\n${buf.toString('latin1')}`)), timeoutMs);
+    socket.on('connect', () => socket.write(data));
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const reply = parseReply(buf, false);
+      if (reply) finish(null, reply);
+    });
+    const onEnd = (): void => {
+      const reply = parseReply(buf, true);
+      finish(reply ? null : new Error(`connection closed before a complete response:\n${buf.toString('latin1')}`), reply);
+    };
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', (error) => {
+      const reply = parseReply(buf, true);
+      finish(reply ? null : error, reply);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+
+// ---------------------------------------------------------------------------------------------
+// An HTTP function that sets the headers a request asks for, the way the request asks.
+//   GET /?via=<way>&h=<name>:<value>&h=...&status=<n>&body=<text>
+// (a value "*<n>" stands for n bytes of "v").
+// Repeated `h` of the same name make an array value (setHeader / writeHead object) or repeated
+// entries (writeHead arrays).
+
+const WAYS = ['setHeader', 'writeHead(object)', 'writeHead(reason, object)', 'writeHead(flat array)', 'writeHead(nested array)'] as const;
+type Way = typeof WAYS[number] | 'setHeader+write';
+
+function respondAsAsked(res: ServerResponse, url: URL): void {
+  const way = url.searchParams.get('via') as Way;
+  const status = Number(url.searchParams.get('status') ?? 200);
+  const body = url.searchParams.get('body') ?? 'handler-body';
+  const pairs = url.searchParams.getAll('h').map((spec) => {
+    const colon = spec.indexOf(':');
+    const value = spec.slice(colon + 1);
+    // "*<n>": n bytes of "v", so a big value does not make the request target itself too long.
+    return [spec.slice(0, colon), /^\*\d+$/.test(value) ? 'v'.repeat(Number(value.slice(1))) : value] as [string, string];
+  });
+  const grouped = new Map<string, string[]>();
+  for (const [name, value] of pairs) grouped.set(name, [...(grouped.get(name) ?? []), value]);
+  const asObject: Record<string, OutgoingHttpHeader> = {};
+  for (const [name, values] of grouped) asObject[name] = values.length === 1 ? values[0]! : values;
+  switch (way) {
+    case 'setHeader':
+    case 'setHeader+write':
+      res.statusCode = status;
+      for (const [name, value] of Object.entries(asObject)) res.setHeader(name, value);
+      if (way === 'setHeader+write') {
+        res.write(body.slice(0, 3));
+        res.end(body.slice(3));
+      } else {
+        res.end(body);
+      }
+      return;
+    case 'writeHead(object)':
+      res.writeHead(status, asObject);
+      break;
+    case 'writeHead(reason, object)':
+      res.writeHead(status, 'Custom Reason', asObject);
+      break;
+    case 'writeHead(flat array)':
+      res.writeHead(status, pairs.flat());
+      break;
+    case 'writeHead(nested array)':
+      res.writeHead(status, pairs as unknown as OutgoingHttpHeader[]);
+      break;
+    default:
+      throw new Error(`unknown way ${String(way)}`);
+  }
+  res.end(body);
+}
+
+interface Asking {
+  local: LocalServer;
+  calls(): number;
+}
+
+async function askingServer(options: Options, t: { after(fn: () => unknown): void }): Promise<Asking> {
+  let calls = 0;
+  const local = await startServer({
+    http: (req, res) => {
+      calls++;
+      respondAsAsked(res, new URL(req.url ?? '/', 'http://localhost'));
+    },
+  }, options);
+  t.after(() => local.close());
+  return { local, calls: () => calls };
+}
+
+/** Asks for a response; `Connection: close` so even a response with broken framing ends. */
+function ask(port: number, way: Way, headers: [string, string][], extra: Record<string, string> = {}): Promise<RawReply> {
+  const query = new URLSearchParams({ via: way, ...extra });
+  for (const [name, value] of headers) query.append('h', `${name}:${value}`);
+  return exchange(port, rawRequest('GET', `/?${query}`, [['Host', '127.0.0.1'], ['Connection', 'close']]));
+}
+
+/** Values of the response header `name` (any case), one per line. */
+function valuesOf(reply: RawReply, name: string): string[] {
+  return reply.headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+}
+
+function headBlock(reply: RawReply): string {
+  return reply.raw.slice(0, reply.raw.indexOf('\r\n\r\n'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stripping: one spec per forbidden name and way.
+
+/** Each forbidden name with a value it would otherwise show on the wire. */
+const FORBIDDEN: [string, string][] = [
+  ['x-fc-request-id', 'zz-sentinel-request-id'],
+  ['x-fc-control-path', 'zz-sentinel-control-path'],
+  ['x-fc-anything-at-all', 'zz-sentinel-any'],
+  ['X-FC-Function-Name', 'zz-sentinel-mixed-case'],
+  ['connection', 'zz-sentinel-connection'],
+  ['content-length', '987654'],
+  ['content-encoding', 'zz-sentinel-encoding'],
+  ['date', 'zz-sentinel-date'],
+  ['keep-alive', 'timeout=987654'],
+  ['proxy-authenticate', 'zz-sentinel-proxy'],
+  ['server', 'zz-sentinel-server'],
+  ['Server', 'zz-sentinel-server-capitalised'],
+  ['trailer', 'zz-sentinel-trailer'],
+  ['transfer-encoding', 'zz-sentinel-te'],
+  ['upgrade', 'zz-sentinel-upgrade'],
+];
+
+for (const way of WAYS) {
+  for (const [name, value] of FORBIDDEN) {
+    test(`${way}: "${name}" set by the function is stripped from the response`, async (t) => {
+      const { local } = await askingServer({}, t);
+      const reply = await ask(local.port, way, [[name, value]]);
+      assert.ok(!valuesOf(reply, name).includes(value), `"${name}: ${value}" reached the client:\n${headBlock(reply)}`);
+    });
+  }
+
+  test(`${way}: x-fc-status is kept`, async (t) => {
+    const { local } = await askingServer({}, t);
+    const reply = await ask(local.port, way, [['x-fc-status', '404']]);
+    assert.deepEqual(valuesOf(reply, 'x-fc-status'), ['404']);
+  });
+
+  test(`${way}: content-disposition is kept`, async (t) => {
+    const { local } = await askingServer({}, t);
+    const reply = await ask(local.port, way, [['content-disposition', 'attachment; filename="report.csv"']]);
+    assert.deepEqual(valuesOf(reply, 'content-disposition'), ['attachment; filename="report.csv"']);
+  });
+
+  test(`${way}: an ordinary header is kept (control: the spec sees what the function sets)`, async (t) => {
+    const { local } = await askingServer({}, t);
+    const reply = await ask(local.port, way, [['x-custom', 'kept-value']]);
+    assert.deepEqual(valuesOf(reply, 'x-custom'), ['kept-value']);
+  });
+
+  test(`${way}: two set-cookie values stay two header lines`, async (t) => {
+    const { local } = await askingServer({}, t);
+    const reply = await ask(local.port, way, [['set-cookie', 'a=1; Path=/'], ['set-cookie', 'b=2; HttpOnly']]);
+    assert.deepEqual(valuesOf(reply, 'set-cookie'), ['a=1; Path=/', 'b=2; HttpOnly']);
+  });
+
+  test(`${way}: with every forbidden header set at once the response is still whole and correct`, async (t) => {
+    const { local } = await askingServer({}, t);
+    const reply = await ask(local.port, way, [...FORBIDDEN.filter(([name]) => name !== 'Server'), ['x-custom', 'kept']], { status: '201' });
+    assert.equal(reply.status, 201);
+    assert.equal(reply.body, 'handler-body');
+    assert.deepEqual(valuesOf(reply, 'x-custom'), ['kept']);
+    for (const [name, value] of FORBIDDEN) assert.ok(!valuesOf(reply, name).includes(value), `${name} leaked`);
+  });
+}
+
+test('a stripped content-length does not break framing: the body arrives whole over keep-alive', async (t) => {
+  const { local } = await askingServer({}, t);
+  const query = new URLSearchParams({ via: 'setHeader', body: 'twelve bytes' });
+  query.append('h', 'content-length:3');
+  const request = rawRequest('GET', `/?${query}`, [['Host', '127.0.0.1']]);
+  // Two requests on one connection: a wrong content-length would garble the second response.
+  const both = await new Promise<string>((resolve, reject) => {
+    const socket = connect(local.port, '127.0.0.1');
+    let text = '';
+    socket.on('connect', () => socket.write(Buffer.concat([request, request])));
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (text.split('twelve bytes').length === 3) {
+        socket.destroy();
+        resolve(text);
+      }
+    });
+    socket.on('error', reject);
+    setTimeout(() => { socket.destroy(); resolve(text); }, 3000).unref();
+  });
+  assert.equal(both.split('HTTP/1.1 200').length, 3, both);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Warned once per name, through the runtime's logger.
+
+test('the runtime warns once per stripped header name, naming it, even when two requests set it', async (t) => {
+  const child = await spawnServer(join(FIXTURES, 'limits-strip.mjs'), ['--no-markers']);
+  t.after(async () => {
+    child.kill();
+    await child.exited;
+  });
+  for (let i = 1; i <= 2; i++) {
+    const reply = await exchange(child.port, rawRequest('GET', '/', [['Host', '127.0.0.1']]));
+    assert.equal(reply.status, 200);
+    // The fixture prints this after its response: every runtime line for the request is in by then.
+    await child.waitForOutput(new RegExp(`fixture handled ${i}`));
+  }
+  const warnLines = child.stdout().split('\n').filter((line) => line.includes('[warn]'));
+  for (const name of ['server', 'x-fc-request-id', 'date']) {
+    const naming = warnLines.filter((line) => new RegExp(`(^|[^\\w-])${name.replace(/-/g, '\\-')}([^\\w-]|$)`).test(line));
+    assert.equal(naming.length, 1, `warn lines naming ${name}:\n${warnLines.join('\n')}`);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The response-header limit.
+
+/** content-type (22 bytes counted) plus x-big, `total` bytes in all. */
+function headersOfSize(total: number): [string, string][] {
+  const contentType: [string, string] = ['content-type', 'text/plain'];
+  const counted = contentType[0].length + contentType[1].length;
+  const big: [string, string] = ['x-big', `*${total - counted - 'x-big'.length}`];
+  return [contentType, big];
+}
+
+function assertBadResponse(reply: RawReply, limit: number, size: number): void {
+  assert.equal(reply.status, 502, headBlock(reply));
+  assert.match(reply.header('content-type') ?? '', /^application\/json/);
+  const body = reply.json();
+  assert.deepEqual(Object.keys(body).sort(), ['ErrorCode', 'ErrorMessage']);
+  assert.equal(body.ErrorCode, 'BadResponse');
+  assert.match(body.ErrorMessage, /response header/i);
+  assert.ok(body.ErrorMessage.includes(String(limit)), `message names the limit ${limit}: ${body.ErrorMessage}`);
+  assert.ok(body.ErrorMessage.includes(String(size)), `message names the size ${size}: ${body.ErrorMessage}`);
+}
+
+const LIMIT_WAYS: Way[] = ['setHeader', 'setHeader+write', 'writeHead(object)', 'writeHead(reason, object)', 'writeHead(flat array)', 'writeHead(nested array)'];
+
+for (const way of LIMIT_WAYS) {
+  test(`${way}, responseHeaders: 100: exactly 100 bytes of headers go out with the function's response`, async (t) => {
+    const { local } = await askingServer({ limits: { responseHeaders: 100 } }, t);
+    const reply = await ask(local.port, way, headersOfSize(100), { status: '201' });
+    assert.equal(reply.status, 201, headBlock(reply));
+    assert.equal(reply.body, 'handler-body');
+  });
+
+  test(`${way}, responseHeaders: 100: 101 bytes get 502 BadResponse naming response headers, 100 and 101`, async (t) => {
+    const { local } = await askingServer({ limits: { responseHeaders: 100 } }, t);
+    assertBadResponse(await ask(local.port, way, headersOfSize(101), { status: '201' }), 100, 101);
+  });
+
+  test(`${way}, responseHeaders: 100: over the limit, neither the function's body nor its headers reach the client`, async (t) => {
+    const { local } = await askingServer({ limits: { responseHeaders: 100 } }, t);
+    const reply = await ask(local.port, way, headersOfSize(101));
+    assert.ok(!reply.raw.includes('handler-body') && !reply.raw.includes('x-big'), reply.raw);
+  });
+}
+
+test('stripped headers do not count: 100 bytes plus 2 KB of forbidden headers pass a 100-byte limit', async (t) => {
+  const { local } = await askingServer({ limits: { responseHeaders: 100 } }, t);
+  const headers: [string, string][] = [
+    ...headersOfSize(100),
+    ['server', '*1000'],
+    ['x-fc-request-id', '*500'],
+    ['date', '*500'],
+  ];
+  const reply = await ask(local.port, 'setHeader', headers);
+  assert.equal(reply.status, 200, headBlock(reply));
+  assert.equal(reply.body, 'handler-body');
+});
+
+test('stripped headers do not count through writeHead(object) either', async (t) => {
+  const { local } = await askingServer({ limits: { responseHeaders: 100 } }, t);
+  const reply = await ask(local.port, 'writeHead(object)', [...headersOfSize(100), ['x-fc-trace', '*2000'], ['upgrade', '*200']]);
+  assert.equal(reply.status, 200, headBlock(reply));
+});
+
+test('each set-cookie line counts its name again: 2 x (10 + 40) = 100 bytes pass a 100-byte limit', async (t) => {
+  const { local } = await askingServer({ limits: { responseHeaders: 100 } }, t);
+  const reply = await ask(local.port, 'setHeader', [['set-cookie', '*40'], ['set-cookie', '*40']]);
+  assert.equal(reply.status, 200, headBlock(reply));
+  assert.equal(valuesOf(reply, 'set-cookie').length, 2);
+});
+
+test('each set-cookie line counts its name again: 2 x (10 + 40) + 1 = 101 bytes get 502', async (t) => {
+  const { local } = await askingServer({ limits: { responseHeaders: 100 } }, t);
+  assertBadResponse(await ask(local.port, 'setHeader', [['set-cookie', '*40'], ['set-cookie', '*41']]), 100, 101);
+});
+
+test('default limit: exactly 4096 bytes of response headers go out', async (t) => {
+  const { local } = await askingServer({}, t);
+  const reply = await ask(local.port, 'setHeader', headersOfSize(4096));
+  assert.equal(reply.status, 200, headBlock(reply).slice(0, 200));
+  assert.equal(reply.body, 'handler-body');
+});
+
+test('default limit: 4097 bytes of response headers get 502 naming 4096 and 4097', async (t) => {
+  const { local } = await askingServer({}, t);
+  assertBadResponse(await ask(local.port, 'setHeader', headersOfSize(4097)), 4096, 4097);
+});
+
+test("limits: 'fc3': exactly 8192 bytes of response headers go out", async (t) => {
+  const { local } = await askingServer({ limits: 'fc3' }, t);
+  const reply = await ask(local.port, 'writeHead(object)', headersOfSize(8192));
+  assert.equal(reply.status, 200, headBlock(reply).slice(0, 200));
+  assert.equal(reply.body, 'handler-body');
+});
+
+test("limits: 'fc3': 8193 bytes of response headers get 502 naming 8192 and 8193", async (t) => {
+  const { local } = await askingServer({ limits: 'fc3' }, t);
+  assertBadResponse(await ask(local.port, 'writeHead(object)', headersOfSize(8193)), 8192, 8193);
+});
+
+test('FC_CONTAINER_LIMITS=fc3: 8192 bytes of response headers go out, 8193 get 502', async (t) => {
+  const before = process.env.FC_CONTAINER_LIMITS;
+  process.env.FC_CONTAINER_LIMITS = 'fc3';
+  let asking: Asking;
+  try {
+    asking = await askingServer({}, t);
+  } finally {
+    if (before === undefined) delete process.env.FC_CONTAINER_LIMITS;
+    else process.env.FC_CONTAINER_LIMITS = before;
+  }
+  assert.equal((await ask(asking.local.port, 'setHeader', headersOfSize(8192))).status, 200);
+  assertBadResponse(await ask(asking.local.port, 'setHeader', headersOfSize(8193)), 8192, 8193);
+});
+
+test("limits: { preset: 'fc3', responseHeaders: 100 }: the override wins (101 bytes get 502)", async (t) => {
+  const { local } = await askingServer({ limits: { preset: 'fc3', responseHeaders: 100 } }, t);
+  assertBadResponse(await ask(local.port, 'setHeader', headersOfSize(101)), 100, 101);
+});
+
+test('after a 502 for oversize headers the server keeps serving on the same process', async (t) => {
+  const { local, calls } = await askingServer({ limits: { responseHeaders: 100 } }, t);
+  assertBadResponse(await ask(local.port, 'setHeader', headersOfSize(500)), 100, 500);
+  const reply = await ask(local.port, 'setHeader', headersOfSize(50));
+  assert.equal(reply.status, 200);
+  assert.equal(calls(), 2);
+});
