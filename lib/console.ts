@@ -4,7 +4,8 @@
  * does, so a migrated app's own logs carry the request id. Outside a handler they print as usual.
  */
 import { getContext } from './async-context.js';
-import { formatLogLine, redact, writeOut, type LogLevel } from './logger.js';
+import { formatLogLine, redact, type LogLevel } from './logger.js';
+import { writeOut } from './output.js';
 
 const METHODS: readonly ['log' | 'info' | 'debug' | 'warn' | 'error', LogLevel][] = [
   ['log', 'info'],

@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { createBodyLimitError, drainRequest, guardRequestBody, holdConnectionOpen, readBody } from './body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
-import { describeError, FunctionError, GatewayError, LimitError } from './errors.js';
+import { describeError, FunctionError, GatewayError, LimitError, type FunctionErrorBody } from './errors.js';
 import { applyWriteHeadHeaders, hideRequestHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
 import { isConnectApp, type HttpHandler } from './handlers.js';
-import { formatLogLine, redact, writeMarker, writeOut, type LogLevel, type MarkerKind } from './logger.js';
+import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.js';
+import { sendAfterMarkers, writeMarker, writeOut, type Sender } from './output.js';
 import { FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
 import { serializeResult, type Payload } from './result.js';
 import type { Runtime } from './runtime.js';
@@ -190,8 +191,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
       }
       if (!runtime.httpHandler) {
         // Nothing to do before the freeze or the stop: that is a success.
-        endInvocation(inv);
-        sendPayload(res, 200, EMPTY_PAYLOAD);
+        finishInvocation(inv, sendPayload, 200, EMPTY_PAYLOAD);
         return;
       }
       break;
@@ -230,9 +230,13 @@ function checkRequestLimits(inv: Invocation, url: string): LimitError | undefine
 function refuseRequest(inv: Invocation, error: GatewayError, expectContinue: boolean): void {
   log(inv, 'warn', `Request refused: ${error.message}`);
   inv.settled = true;
-  endInvocation(inv);
-  sendGatewayError(inv.res, error, true);
-  if (!expectContinue) drainRequest(inv.req, inv.res);
+  finishInvocation(inv, sendRefusal, error, !expectContinue);
+}
+
+/** Sends FC's 400 with `connection: close`, then, when `drain`, drains the rest of the body. */
+function sendRefusal(res: ServerResponse, error: GatewayError, drain: boolean): void {
+  sendGatewayError(res, error, true);
+  if (drain) drainRequest(res.req, res);
 }
 
 function respondMissingHandler(inv: Invocation): void {
@@ -325,8 +329,7 @@ async function runHook(inv: Invocation, hook: (context: Context) => unknown): Pr
 function respond(inv: Invocation, payload: Payload): void {
   if (inv.settled) return;
   inv.settled = true;
-  endInvocation(inv);
-  sendPayload(inv.res, 200, payload);
+  finishInvocation(inv, sendPayload, 200, payload);
 }
 
 /**
@@ -370,8 +373,8 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
   inv.settled = true;
   log(inv, 'error', error);
   const { res } = inv;
-  endInvocation(inv);
   if (res.headersSent || res.writableEnded) {
+    endInvocation(inv);
     if (!res.writableEnded) res.destroy();
     return;
   }
@@ -379,17 +382,29 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
   const secrets = inv.context.secrets;
   body.errorMessage = redact(body.errorMessage, secrets);
   if (body.stackTrace) body.stackTrace = body.stackTrace.map((frame) => redact(frame, secrets));
-  // Bypass a handler's overrides of writeHead/end (ours included): this response is the runtime's.
-  const fcRes = res as FcResponse;
-  if (Object.hasOwn(fcRes, 'writeHead')) {
-    delete (fcRes as { writeHead?: unknown }).writeHead;
-    delete (fcRes as { end?: unknown }).end;
-  }
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  finishInvocation(inv, sendFreshFunctionError, status, body);
+}
+
+/** Sends a function error on a response a handler may have half prepared. */
+function sendFreshFunctionError(res: ServerResponse, status: number, body: FunctionErrorBody): void {
+  resetResponse(res);
   sendFunctionError(res, status, body);
 }
 
-/** Prints the End marker once, before the response's last bytes leave (it may already be off). */
+/**
+ * Makes a response the runtime's own again: drops the handler's (and the runtime's) overrides of
+ * `writeHead`/`end` and every header the handler set.
+ */
+function resetResponse(res: ServerResponse): void {
+  if (Object.hasOwn(res, 'writeHead')) delete (res as { writeHead?: unknown }).writeHead;
+  if (Object.hasOwn(res, 'end')) delete (res as { end?: unknown }).end;
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+}
+
+/**
+ * Queues the End marker once (markers may be off). Called when a request is over for FC's log:
+ * right before its response's final write, or when its client went away.
+ */
 function endInvocation(inv: Invocation): void {
   clearTimeout(inv.timer);
   // Shutting down: this response closes its connection, so the drain is not held up by keep-alive.
@@ -397,6 +412,12 @@ function endInvocation(inv: Invocation): void {
   if (inv.ended) return;
   inv.ended = true;
   writeMarker(MARKER_KINDS[inv.route]!, 'End', inv.requestId);
+}
+
+/** Ends the invocation and sends its response's final write once the End marker is written. */
+function finishInvocation<A, B>(inv: Invocation, sender: Sender<A, B>, a: A, b: B): void {
+  endInvocation(inv);
+  sendAfterMarkers(sender, inv.res, a, b);
 }
 
 /** Prints a runtime log line in FC's format with the request id, secrets scrubbed. */
@@ -482,10 +503,20 @@ function writeHeadChecked(
   return this;
 }
 
+/**
+ * `res.end` of an HTTP function: queues the End marker and makes the real `end` wait for it (in
+ * this same turn; see output.ts). Returns the response, as `end` does.
+ */
 function endWithMarker(this: FcResponse): ServerResponse {
-  endInvocation(this[kInvocation]!);
+  const inv = this[kInvocation]!;
+  inv.settled = true;
   // eslint-disable-next-line prefer-rest-params -- forward end()'s overloads untouched
-  return ServerResponse.prototype.end.apply(this, arguments as unknown as Parameters<ServerResponse['end']>);
+  finishInvocation(inv, endNow, arguments, undefined);
+  return this;
+}
+
+function endNow(res: ServerResponse, args: IArguments): void {
+  ServerResponse.prototype.end.apply(res, args as unknown as Parameters<ServerResponse['end']>);
 }
 
 function onHttpResponseClose(this: FcResponse): void {
@@ -515,14 +546,15 @@ function onHttpBodyRefused(req: IncomingMessage, error: LimitError): boolean {
   if (inv.res.headersSent) return false;
   log(inv, 'warn', `Request refused: ${error.message}`);
   inv.settled = true;
-  endInvocation(inv);
-  const res = inv.res as FcResponse;
-  delete (res as { writeHead?: unknown }).writeHead;
-  delete (res as { end?: unknown }).end;
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  finishInvocation(inv, sendHttpRefusal, error, undefined);
+  return true;
+}
+
+/** Sends FC's 400 on an HTTP function's response and keeps the connection for the drain (body.ts). */
+function sendHttpRefusal(res: ServerResponse, error: GatewayError): void {
+  resetResponse(res);
   sendGatewayError(res, error, true);
   holdConnectionOpen(res);
-  return true;
 }
 
 /** Warns once per process for each response header name the runtime strips. */

@@ -1,13 +1,9 @@
 /**
- * What the runtime prints: FC's per-request markers and log lines in FC's format, both on stdout.
- *
- * FC's console cuts a function's logs per request on the markers
- * (`FC Invoke Start RequestId: <id>` ... `FC Invoke End RequestId: <id>`). Everything goes to
- * stdout through one `write` per line: on Linux, `process.stdout` writes to files and pipes
- * synchronously (Node docs, "A note on process I/O"), so a marker is on its way before the
- * handler's next `console.log`, before the response's bytes, and before any exit.
+ * Log lines in FC's format, and the logger handed to handlers. They go to stdout through
+ * `writeOut` (output.ts), the same sink as FC's request markers, so they keep their order.
  */
 import { format } from 'node:util';
+import { writeOut } from './output.js';
 
 /** The levels of {@link Logger}, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -39,16 +35,6 @@ export interface Logger {
   error(...args: unknown[]): void;
   /** Same as `info`, as in FC's built-in Node.js runtime. */
   log(...args: unknown[]): void;
-}
-
-/** Writes text on stdout in one call. The single sink for everything the runtime prints. */
-export function writeOut(text: string): void {
-  process.stdout.write(text);
-}
-
-/** Prints one of FC's request markers, e.g. `FC Invoke Start RequestId: 1-abc`. */
-export function writeMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string): void {
-  writeOut('FC ' + kind + ' ' + phase + ' RequestId: ' + requestId + '\n');
 }
 
 /**

@@ -8,7 +8,7 @@ import { validateHandlers, type Handlers } from './handlers.js';
 import { getMaxHeaderSize } from './limits.js';
 import { getRequestListener, handleRequest } from './listener.js';
 import { installConsoleFormat } from './console.js';
-import { writeOut } from './logger.js';
+import { writeOut } from './output.js';
 import { resolveOptions, type Options } from './options.js';
 import { Runtime } from './runtime.js';
 import { installSignalHandlers } from './shutdown.js';

@@ -6,7 +6,8 @@ import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Context } from './context.js';
-import { formatLogLine, redact, writeMarker, writeOut } from './logger.js';
+import { formatLogLine, redact } from './logger.js';
+import { writeMarker, writeOut } from './output.js';
 import type { Runtime } from './runtime.js';
 
 /** How often idle keep-alive connections are closed while draining (a busy one turns idle when its response ends). */

@@ -18,6 +18,8 @@ test('markers wrap everything a handler prints, in order, for concurrent request
   const ids = Array.from({ length: 20 }, (_, i) => `order-${String(i).padStart(2, "0")}`);
   await Promise.all(ids.map((id) => invoke(server.port, 'print', { 'x-fc-request-id': id })));
   await send(server.port, { path: '/web', headers: { 'x-fc-request-id': 'web-1', 'x-fc-control-path': '/http-invoke' } });
+  // The child wrote its markers before responding; this process reads the pipe asynchronously.
+  await server.waitForOutput(/FC Invoke End RequestId: web-1\n/);
   const out = server.stdout();
   for (const id of ids) {
     const lines = linesFor(out, id);
@@ -40,6 +42,7 @@ test('the Initialize, PreStop and PreFreeze pairs name their kind', async (t) =>
   await send(server.port, { method: 'POST', path: '/initialize', headers: { 'x-fc-request-id': 'init-1' } });
   await send(server.port, { path: '/pre-freeze', headers: { 'x-fc-request-id': 'freeze-1' } });
   await send(server.port, { path: '/pre-stop', headers: { 'x-fc-request-id': 'stop-1' } });
+  await server.waitForOutput(/FC PreStop End RequestId: stop-1\n/);
   const out = server.stdout();
   assert.deepEqual(linesFor(out, 'init-1'), ['FC Initialize Start RequestId: init-1', 'initializer ran', 'FC Initialize End RequestId: init-1'].map((l) => l.includes('ran') ? 'initializer ran init-1' : l));
   assert.deepEqual(linesFor(out, 'freeze-1'), ['FC PreFreeze Start RequestId: freeze-1', 'FC PreFreeze End RequestId: freeze-1']);
@@ -50,6 +53,7 @@ test('--log-level warn drops info and debug lines; --no-markers drops markers', 
   const server = await spawnServer(FIXTURE, ['--log-level', 'warn', '--no-markers']);
   t.after(() => server.kill('SIGKILL'));
   await invoke(server.port, 'print', { 'x-fc-request-id': 'quiet-1' });
+  await server.waitForOutput(/raw quiet-1\n/);
   assert.deepEqual(linesFor(server.stdout(), 'quiet-1'), ['console quiet-1', 'raw quiet-1']);
 });
 
@@ -68,6 +72,7 @@ test('secrets appear in no runtime log line, error body or serialised context', 
   const carried = await invoke(server.port, 'error-with-context', headers);
   assert.equal(carried.status, 404);
   await invoke(server.port, 'env', headers);
+  await server.waitForOutput(/secret-1 \[info\] token is/);
   const everything = server.stdout() + server.stderr() + thrown.text + logged.text + carried.text
     + JSON.stringify(thrown.headers) + JSON.stringify(logged.headers);
   for (const secret of [SECRET, TOKEN]) assert.ok(!everything.includes(secret), `leaked ${secret}:\n${everything}`);
@@ -98,6 +103,7 @@ test('--format-console: console.* inside a handler prints FC\'s format with the 
   const server = await spawnServer(join(FIXTURES, 'console.mjs'), ['--format-console']);
   t.after(() => server.kill('SIGKILL'));
   await Promise.all(['c-1', 'c-2'].map((id) => invoke(server.port, '', fcHeaders({ 'x-fc-request-id': id }))));
+  await server.waitForOutput(/FC Invoke End RequestId: c-1\n[^]*FC Invoke End RequestId: c-2\n|FC Invoke End RequestId: c-2\n[^]*FC Invoke End RequestId: c-1\n/);
   const out = server.stdout();
   for (const id of ['c-1', 'c-2']) {
     const lines = linesFor(out, id);
@@ -108,4 +114,13 @@ test('--format-console: console.* inside a handler prints FC\'s format with the 
     assert.match(lines[4]!, new RegExp(` ${id} \\[debug\\] debug$`));
   }
   assert.match(out, /^module loaded$/m);
+});
+
+test('nothing queued is lost when the process exits mid-request', async (t) => {
+  const server = await spawnServer(FIXTURE);
+  t.after(() => server.kill('SIGKILL'));
+  await invoke(server.port, 'ok', { 'x-fc-request-id': 'before-exit' });
+  await invoke(server.port, 'exit', { 'x-fc-request-id': 'exit-1' }).catch(() => undefined);
+  assert.equal(await server.exited, 3);
+  assert.match(server.stdout(), /FC Invoke End RequestId: before-exit\nFC Invoke Start RequestId: exit-1\n$/);
 });

@@ -1,0 +1,108 @@
+/**
+ * The one sink for everything the runtime prints on stdout, and the batching of FC's request
+ * markers (`FC Invoke Start RequestId: …` / `… End …`).
+ *
+ * A write to stdout costs a syscall and a trip through Node's stream machinery, about as much as
+ * serving a small request, and every request has two markers. So markers are appended to a
+ * pending batch and written once per event-loop turn (`setImmediate`), keeping every guarantee of
+ * one write per marker:
+ * - Start before the handler's own output: `process.stdout.write` and `process.stderr.write`
+ *   (which `console.*` use) write the pending batch first.
+ * - End after the handler's output, and on stdout before the response leaves: a response's final
+ *   write waits (in this same turn) until the batch holding its End marker has been written.
+ *   Corking the socket would not hold it: `OutgoingMessage.end()` fully uncorks the socket
+ *   (lib/_http_outgoing.js). Writes to files and pipes are synchronous on Linux (Node docs, "A note
+ *   on process I/O"), so when FC freezes the instance after the response, no marker is pending.
+ * - Nothing lost at exit: the batch is written in an `'exit'` listener.
+ * Output written to file descriptor 1 without `process.stdout` (`fs.writeSync(1, …)`, a logger
+ * with its own fd stream) bypasses the first rule: its lines may come before the Start marker.
+ */
+import type { ServerResponse } from 'node:http';
+import type { MarkerKind } from './logger.js';
+
+type Write = (this: NodeJS.WriteStream, ...args: unknown[]) => boolean;
+
+let pending = '';
+let scheduled = false;
+/** The final writes waiting for the batch, flat: sender, response, argument, argument, ... */
+const deferred: unknown[] = [];
+let nativeStdoutWrite: Write | undefined;
+
+/** Writes on stdout at once, after any pending markers, bypassing the wrapper. */
+function writeNow(text: string): void {
+  if (nativeStdoutWrite === undefined) installHooks();
+  nativeStdoutWrite!.call(process.stdout, text);
+}
+
+/**
+ * Wraps `process.stdout.write` and `process.stderr.write` so pending markers go first, and writes
+ * the batch at exit. Once per process; the wrappers cost one check per call when nothing is
+ * pending.
+ */
+function installHooks(): void {
+  nativeStdoutWrite = process.stdout.write as unknown as Write;
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write as unknown as Write;
+    stream.write = function writeAfterMarkers(this: NodeJS.WriteStream): boolean {
+      if (pending !== '') flushMarkers();
+      // eslint-disable-next-line prefer-rest-params -- forward write()'s overloads untouched
+      return original.apply(this, arguments as unknown as unknown[]);
+    } as NodeJS.WriteStream['write'];
+  }
+  process.on('exit', flushMarkers);
+}
+
+/** Writes text on stdout now (after any pending markers). For the runtime's own log lines. */
+export function writeOut(text: string): void {
+  if (pending !== '') {
+    text = pending + text;
+    pending = '';
+  }
+  writeNow(text);
+}
+
+/** Queues one of FC's request markers, e.g. `FC Invoke Start RequestId: 1-abc`, for this turn's batch. */
+export function writeMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string): void {
+  if (nativeStdoutWrite === undefined) installHooks();
+  pending += 'FC ' + kind + ' ' + phase + ' RequestId: ' + requestId + '\n';
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flushMarkers);
+  }
+}
+
+/** Sends a response's final write; `a` and `b` are its own arguments. */
+export type Sender<A, B> = (res: ServerResponse, a: A, b: B) => void;
+
+/**
+ * Runs `sender(res, a, b)` once the pending markers are written: at once when none are pending,
+ * else right after this turn's batch. Call it for a response's final write after queueing its End
+ * marker. The arguments are stored flat, so deferring allocates nothing per response.
+ */
+export function sendAfterMarkers<A, B>(sender: Sender<A, B>, res: ServerResponse, a: A, b: B): void {
+  if (pending === '') {
+    sender(res, a, b);
+    return;
+  }
+  deferred.push(sender, res, a, b);
+}
+
+/** Writes the pending markers in one write, then sends the responses that waited for them. */
+export function flushMarkers(): void {
+  scheduled = false;
+  if (pending !== '') {
+    const text = pending;
+    pending = '';
+    writeNow(text);
+  }
+  if (deferred.length === 0) return;
+  const batch = deferred.splice(0, deferred.length);
+  for (let i = 0; i < batch.length; i += 4) {
+    try {
+      (batch[i] as Sender<unknown, unknown>)(batch[i + 1] as ServerResponse, batch[i + 2], batch[i + 3]);
+    } catch (error) {
+      // One response failing to go out (a handler's invalid header) must not hold up the others.
+      writeNow(`fc-container: a response could not be sent: ${String((error as Error)?.stack ?? error)}\n`);
+    }
+  }
+}
