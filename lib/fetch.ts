@@ -46,9 +46,78 @@ const HTTPS_FIRST = /^\s*https\s*(?:,|$)/i;
 
 const kExchange = Symbol('fc-container.fetch.exchange');
 const kBody = Symbol('fc-container.fetch.body');
+const kController = Symbol('fc-container.fetch.controller');
+const kInnerSignal = Symbol('fc-container.fetch.innerSignal');
 
 type ExchangeResponse = ServerResponse & { [kExchange]?: Exchange };
 type BodyRequest = IncomingMessage & { [kBody]?: RequestBody };
+
+// Two shortcuts into Node's own fetch classes (undici), each found by probing once when this
+// module loads and skipped, for the plain public API, when the probe finds nothing:
+//
+// - the slot where a Request keeps its signal. Handing undici a signal to follow
+//   (`init.signal`) costs it a WeakRef, a FinalizationRegistry entry and a listener per request,
+//   and an AbortSignal alone costs microseconds in Node 20; so the slot is an accessor on
+//   {@link FetchRequest}'s prototype that answers with this request's own controller's signal,
+//   created by Node only when read. `request.signal`, `request.clone()`, `new Request(request)`
+//   and `fetch(request)` all read the slot, so a proxied request is aborted with the client.
+// - the state where a Response keeps the string or bytes it was built from (`new Response(text)`,
+//   `Response.json()`, Hono's `c.json()`/`c.text()`): sent in one `end()`, without reading the
+//   body through a stream reader.
+
+/** The own symbol-keyed property of `object` whose value passes `test`. */
+function findSymbol(object: object, test: (value: unknown) => boolean): symbol | undefined {
+  for (const key of Object.getOwnPropertySymbols(object)) {
+    if (test((object as Record<symbol, unknown>)[key])) return key;
+  }
+  return undefined;
+}
+
+const probeRequest = new Request('http://localhost/');
+const kRequestSignal = findSymbol(probeRequest, (value) => value === probeRequest.signal);
+
+interface BodyState { body?: { source?: unknown; stream?: unknown } | null }
+const PROBE_TEXT = 'fc-container';
+const probeResponse = new Response(PROBE_TEXT);
+const kResponseState = findSymbol(probeResponse, (value) => {
+  const body = (value as BodyState | null)?.body;
+  return body?.source === PROBE_TEXT && body.stream === probeResponse.body;
+});
+
+/**
+ * The Request handed to the handler: Node's own `Request` (the class is named so), whose signal
+ * slot reads its {@link Exchange}'s controller. Used only when the slot was found.
+ */
+const FetchRequest = class Request extends globalThis.Request {
+  // Declared only: a field definition would run after super() and cost two defines per request.
+  declare [kController]: AbortController;
+  declare [kInnerSignal]: AbortSignal | undefined;
+
+  constructor(url: string, init: RequestInit, controller: AbortController) {
+    super(url, init);
+    this[kController] = controller;
+  }
+
+  /** A clone shares the signal: undici's clone follows only a signal given as `init.signal`. */
+  override clone(): globalThis.Request {
+    const copy = super.clone();
+    (copy as unknown as Record<symbol, AbortSignal>)[kRequestSignal!] = this[kController].signal;
+    return copy;
+  }
+};
+if (kRequestSignal !== undefined) {
+  Object.defineProperty(FetchRequest.prototype, kRequestSignal, {
+    configurable: true,
+    get(this: InstanceType<typeof FetchRequest>): AbortSignal {
+      // Read during construction (before the controller is set) only if undici starts doing so.
+      return this[kController]?.signal ?? this[kInnerSignal];
+    },
+    set(this: InstanceType<typeof FetchRequest>, signal: AbortSignal) {
+      // The constructor stores a signal of its own there; ours is answered instead.
+      this[kInnerSignal] = signal;
+    },
+  });
+}
 
 /**
  * Adapts a Fetch handler (`(request, context) => Response`, such as a Hono app's `app.fetch`) to
@@ -82,7 +151,7 @@ class Exchange {
   /** A failure while flushing from the event loop, rethrown by the body loop. */
   failure: unknown = undefined;
   /** Body chunks gathered before the headers are written. */
-  pending: Uint8Array[] = [];
+  pending: Uint8Array[] | undefined = undefined;
   pendingBytes = 0;
 
   constructor(res: ServerResponse) {
@@ -91,6 +160,9 @@ class Exchange {
 }
 
 async function handleFetch(handler: FetchHandler, req: IncomingMessage, res: ServerResponse, context: Context): Promise<void> {
+  // The runtime answered before the adapter ran (a body over the limit while this module was
+  // loading, a timeout): nothing is left to do.
+  if (res.headersSent || res.writableEnded) return;
   const exchange = new Exchange(res);
   let request: Request;
   try {
@@ -103,6 +175,8 @@ async function handleFetch(handler: FetchHandler, req: IncomingMessage, res: Ser
   }
   (res as ExchangeResponse)[kExchange] = exchange;
   res.on('close', onResponseClose);
+  // The client left before the function started: it runs with its signal already aborted.
+  if (res.destroyed) onResponseClose.call(res as ExchangeResponse);
 
   const response = await handler(request, context);
   if (!(response instanceof Response) && !isResponseLike(response)) {
@@ -169,17 +243,16 @@ function createRequest(req: IncomingMessage, exchange: Exchange): Request {
   }
 
   const method = req.method ?? 'GET';
-  const { signal } = exchange.controller;
-  if (!hasBody || method === 'GET' || method === 'HEAD') return new Request(url, { method, headers, signal });
-  const source = new RequestBody(req as BodyRequest);
-  exchange.body = source;
-  const init: RequestInit & { duplex: 'half' } = {
-    method,
-    headers,
-    signal,
-    body: new ReadableStream<Uint8Array>(source, NO_READ_AHEAD),
-    duplex: 'half',
-  };
+  let init: RequestInit & { duplex?: 'half' };
+  if (!hasBody || method === 'GET' || method === 'HEAD') {
+    init = { method, headers };
+  } else {
+    const source = new RequestBody(req as BodyRequest);
+    exchange.body = source;
+    init = { method, headers, body: new ReadableStream<Uint8Array>(source, NO_READ_AHEAD), duplex: 'half' };
+  }
+  if (kRequestSignal !== undefined) return new FetchRequest(url, init, exchange.controller);
+  init.signal = exchange.controller.signal;
   return new Request(url, init);
 }
 
@@ -205,8 +278,12 @@ class RequestBody implements UnderlyingDefaultSource<Uint8Array> {
   readonly req: BodyRequest;
   controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
   reading = false;
-  /** Closed, errored, cancelled or discarded: `req` is no longer the stream's business. */
+  /** Closed, errored or cancelled: `req` is no longer the stream's business. */
   done = false;
+  /** The response has finished: what is left of the body is read and dropped. */
+  discarding = false;
+  /** Bytes were dropped while discarding: the body can no longer end cleanly. */
+  dropped = false;
 
   constructor(req: BodyRequest) {
     this.req = req;
@@ -221,41 +298,63 @@ class RequestBody implements UnderlyingDefaultSource<Uint8Array> {
       controller.error(createAbortedError());
       return;
     }
+    req.on('end', onBodyEnd);
     req.on('error', onBodyError);
     req.on('close', onBodyClose);
   }
 
   pull(): void {
-    if (this.done) return;
+    if (this.done || this.discarding) return;
     if (this.reading) {
       this.req.resume();
       return;
     }
     this.reading = true;
     this.req.on('data', onBodyData);
-    this.req.on('end', onBodyEnd);
   }
 
+  /** The handler (or the response it fed) cancelled the stream: drop the rest of the body. */
   cancel(): void {
-    this.discard(undefined);
-  }
-
-  /**
-   * Stops handing chunks over; what is left of the body is read and dropped, freeing the
-   * connection. A read still waiting gets `reason` (nothing after a cancel).
-   */
-  discard(reason: Error | undefined): void {
     if (this.done) return;
     this.done = true;
     this.req.removeListener('data', onBodyData);
     this.req.resume();
-    if (reason !== undefined) this.controller?.error(reason);
+  }
+
+  /**
+   * The response has finished before the body was read to its end: read and drop the rest, so
+   * the keep-alive connection can carry the next request. A read still waiting settles when the
+   * body does: with the request's own error if it has one (the runtime's `LimitError`), else
+   * with an error saying the body was dropped.
+   */
+  discard(): void {
+    if (this.done || this.discarding) return;
+    this.discarding = true;
+    if (this.reading) {
+      this.req.resume();
+    } else {
+      this.reading = true;
+      this.req.on('data', onBodyData);
+    }
+  }
+
+  /** The client went away: a read still waiting fails with `reason`. */
+  abort(reason: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.req.removeListener('data', onBodyData);
+    this.req.resume();
+    this.controller!.error(reason);
   }
 }
 
 function onBodyData(this: BodyRequest, chunk: Buffer): void {
   const body = this[kBody]!;
   if (body.done) return;
+  if (body.discarding) {
+    body.dropped = true;
+    return;
+  }
   const controller = body.controller!;
   controller.enqueue(chunk);
   if (controller.desiredSize! <= 0) this.pause();
@@ -265,7 +364,11 @@ function onBodyEnd(this: BodyRequest): void {
   const body = this[kBody]!;
   if (body.done) return;
   body.done = true;
-  body.controller!.close();
+  if (body.dropped) {
+    body.controller!.error(new Error('The response was sent before the request body was read; the rest of the body was dropped'));
+  } else {
+    body.controller!.close();
+  }
 }
 
 function onBodyError(this: BodyRequest, error: Error): void {
@@ -328,7 +431,25 @@ async function sendResponse(exchange: Exchange, response: Response, head: boolea
     res.end();
     return;
   }
+  const known = kResponseState === undefined ? undefined : knownBody(response, body);
+  if (known !== undefined) {
+    res.end(known);
+    return;
+  }
   await sendBody(exchange, body);
+}
+
+/**
+ * The string or bytes a Node Response was built from, while its body stream is untouched (not
+ * read, not locked): the body, known without reading it.
+ */
+function knownBody(response: Response, stream: ReadableStream<Uint8Array>): string | Uint8Array | undefined {
+  if (!(response instanceof Response) || stream.locked) return undefined;
+  const body = (response as unknown as Record<symbol, BodyState | undefined>)[kResponseState!]?.body;
+  if (!body || body.stream !== stream) return undefined;
+  const source = body.source;
+  if (typeof source !== 'string' && !(source instanceof Uint8Array)) return undefined;
+  return response.bodyUsed ? undefined : source;
 }
 
 /**
@@ -383,7 +504,7 @@ async function sendBody(exchange: Exchange, body: ReadableStream<Uint8Array>): P
         if (!res.write(value)) await waitForDrain(exchange);
         continue;
       }
-      exchange.pending.push(value);
+      (exchange.pending ??= []).push(value);
       exchange.pendingBytes += value.byteLength;
       if (exchange.pendingBytes > COALESCE_BYTES && exchange.pending.length > 1) {
         // A body that keeps coming without yielding to the event loop: stream it from here.
@@ -405,7 +526,7 @@ async function sendBody(exchange: Exchange, body: ReadableStream<Uint8Array>): P
     return;
   }
   const { pending } = exchange;
-  if (pending.length === 0) res.end();
+  if (pending === undefined) res.end();
   else res.end(pending.length === 1 ? pending[0] : Buffer.concat(pending, exchange.pendingBytes));
 }
 
@@ -430,9 +551,9 @@ function startStreaming(exchange: Exchange): void {
       return;
     }
     const { pending } = exchange;
-    exchange.pending = [];
+    exchange.pending = undefined;
     exchange.pendingBytes = 0;
-    if (pending.length === 0) {
+    if (pending === undefined) {
       res.flushHeaders();
     } else if (pending.length === 1) {
       res.write(pending[0]);
@@ -473,15 +594,16 @@ function onResponseDrain(this: ExchangeResponse): void {
  */
 function onResponseClose(this: ExchangeResponse): void {
   const exchange = this[kExchange]!;
+  if (exchange.closed) return;
   exchange.closed = true;
   clearImmediate(exchange.immediate);
   if (!this.writableFinished) {
     const reason = new DOMException('The client went away', 'AbortError');
     exchange.controller.abort(reason);
     exchange.reader?.cancel(reason).catch(ignore);
-    exchange.body?.discard(reason);
+    exchange.body?.abort(reason);
   } else {
-    exchange.body?.discard(new Error('The response was sent before the request body was read; the rest of it was discarded'));
+    exchange.body?.discard();
   }
   const drained = exchange.drained;
   if (drained !== undefined) {
