@@ -51,6 +51,12 @@ export function readBody<T>(req: IncomingMessage, limit: number, owner: T, done:
   req.on('close', onBodyClose);
 }
 
+/** Ends a {@link readBody} still in progress with `error` (its callback hears it); a no-op otherwise. */
+export function abortBody(req: IncomingMessage, error: Error): void {
+  const state = (req as BodyRequest)[kBodyState];
+  if (state && !state.settled) settle(req as BodyRequest, error, EMPTY_BODY);
+}
+
 function settle(req: BodyRequest, error: Error | null, body: Buffer): void {
   const state = req[kBodyState]!;
   if (state.settled) return;

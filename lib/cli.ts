@@ -37,6 +37,7 @@ Options:
   --health-path <path>     Answer GET <path> with 200 at once (FC's health check)
   --shutdown-timeout <ms>  How long SIGTERM waits for in-flight requests (default 10000)
   --headers-timeout <ms>   Cut off a client that has not sent its headers (default 30000)
+  --body-timeout <ms>      Cut off a client whose body stalls this long (default 30000; 0: off)
   --log-level <level>      debug, info, warn, error or silent (default debug)
   --no-markers             Do not print the "FC Invoke Start RequestId:" markers
   --async-context          Make getContext() work anywhere in a handler's call chain
@@ -94,6 +95,7 @@ async function runServe(args: string[]): Promise<void> {
         'health-path': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         'headers-timeout': { type: 'string' },
+        'body-timeout': { type: 'string' },
         'log-level': { type: 'string' },
         'no-markers': { type: 'boolean' },
         'async-context': { type: 'boolean' },
@@ -132,6 +134,7 @@ async function runServe(args: string[]): Promise<void> {
       healthPath: values['health-path'],
       shutdownTimeoutMs: parseNumber(values['shutdown-timeout'], '--shutdown-timeout'),
       headersTimeoutMs: parseNumber(values['headers-timeout'], '--headers-timeout'),
+      bodyTimeoutMs: parseNumber(values['body-timeout'], '--body-timeout'),
       logLevel: values['log-level'] as LogThreshold | undefined,
       markers: !values['no-markers'],
       asyncContext: values['async-context'] ?? false,

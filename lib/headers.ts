@@ -54,6 +54,8 @@ export interface RequestHeaderScan {
   functionTimeout: number;
   /** `content-length` as a number; -1 when absent. */
   contentLength: number;
+  /** Whether `transfer-encoding` is present (a body of unknown length follows). */
+  chunked: boolean;
   /** Whether any of {@link HIDDEN_REQUEST_HEADERS} is present. */
   hasHiddenHeaders: boolean;
 }
@@ -79,6 +81,8 @@ export function scanRequestHeaders(raw: string[], out: RequestHeaderScan): void 
     bytes += n + value.length;
     if (n === 14) {
       if (name.toLowerCase() === 'content-length') out.contentLength = Number(value);
+    } else if (n === 17) {
+      if (name.toLowerCase() === 'transfer-encoding') out.chunked = true;
     } else if (HIDDEN_NAME_LENGTHS.has(n) && HIDDEN_REQUEST_HEADERS.has(name.toLowerCase())) {
       out.hasHiddenHeaders = true;
     }

@@ -5,7 +5,7 @@
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { createBodyLimitError, drainRequest, guardRequestBody, holdConnectionOpen, readBody } from './body.js';
+import { abortBody, createBodyLimitError, drainRequest, guardRequestBody, holdConnectionOpen, readBody } from './body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
 import { describeError, FunctionError, GatewayError, LimitError, type FunctionErrorBody } from './errors.js';
 import { applyWriteHeadHeaders, hideRequestHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
@@ -83,6 +83,7 @@ export class Invocation implements ContextSource, RequestHeaderScan {
   functionTimeout = 0;
   initializationTimeout = 0;
   contentLength = -1;
+  chunked = false;
   headerBytes = 0;
   hasHiddenHeaders = false;
   /** The End marker was printed (or markers are off): the request is over for FC's log. */
@@ -165,6 +166,10 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
     return;
   }
   if (expectContinue) res.writeContinue();
+  if (inv.contentLength > 0 || (inv.chunked && inv.contentLength === -1)) {
+    (req as FcRequest)[kInvocation] = inv;
+    runtime.bodyWatch.watch(req);
+  }
 
   const { handlers } = runtime;
   switch (inv.route) {
@@ -230,7 +235,8 @@ function checkRequestLimits(inv: Invocation, url: string): LimitError | undefine
 function refuseRequest(inv: Invocation, error: GatewayError, expectContinue: boolean): void {
   log(inv, 'warn', `Request refused: ${error.message}`);
   inv.settled = true;
-  finishInvocation(inv, sendRefusal, error, !expectContinue);
+  // A stalled body is not drained: the client is not sending it.
+  finishInvocation(inv, sendRefusal, error, !expectContinue && error.code !== 'FC_BODY_TIMEOUT');
 }
 
 /** Sends FC's 400 with `connection: close`, then, when `drain`, drains the rest of the body. */
@@ -249,7 +255,7 @@ function respondMissingHandler(inv: Invocation): void {
 function onEventBody(inv: Invocation, error: Error | null, body: Buffer): void {
   if (error === null) {
     void runEvent(inv, body);
-  } else if (error instanceof LimitError) {
+  } else if (error instanceof GatewayError) {
     refuseRequest(inv, error, false);
   } else {
     // The client went away mid-body: nobody to answer.
@@ -438,7 +444,7 @@ async function runHttp(inv: Invocation, handler: HttpHandler): Promise<void> {
   if (inv.hasHiddenHeaders) hideRequestHeaders(req);
   if (inv.basePath && options.stripBasePath) req.url = stripBasePath(req.url ?? '/', inv.basePath);
   // A body without content-length could run past the limit: count it as the parser delivers it.
-  if (inv.contentLength === -1 && req.headers['transfer-encoding'] !== undefined) {
+  if (inv.contentLength === -1 && inv.chunked) {
     guardRequestBody(req, options.limits.body, onHttpBodyRefused);
   }
   // Own properties, not a subclass: Express swaps the response's prototype for its own.
@@ -526,7 +532,7 @@ function onHttpResponseClose(this: FcResponse): void {
 /** An `'error'` on `req` or `res` before the handler responded is the function's failure. */
 function onHttpStreamError(this: FcRequest | FcResponse, error: Error): void {
   const inv = this[kInvocation]!;
-  if (error instanceof LimitError) return; // answered when the limit was passed
+  if (error instanceof GatewayError) return; // answered when the limit was passed or the body stalled
   if (inv.req.socket?.destroyed) {
     inv.settled = true;
     endInvocation(inv);
@@ -563,4 +569,38 @@ function warnStripped(inv: Invocation, name: string): void {
   if (warnedHeaders.has(name)) return;
   warnedHeaders.add(name);
   log(inv, 'warn', `Response header "${name}" is set by the platform, not the function: removed (warned once per name)`);
+}
+
+/**
+ * A client stopped sending its body for `bodyTimeoutMs` (body-timeout.ts). Answers 408 with
+ * `connection: close` if nothing was sent yet, else closes the connection; an HTTP function
+ * waiting on the body gets the error on `req`.
+ */
+export function onBodyStall(req: IncomingMessage): void {
+  const inv = (req as FcRequest)[kInvocation]!;
+  const error = new GatewayError('FC_BODY_TIMEOUT',
+    `Request body stalled: no bytes for ${inv.runtime.options.bodyTimeoutMs} ms`);
+  if (inv.route === ROUTE_INVOKE && inv.runtime.handlers.invoke) {
+    // readBody is waiting: it reports the error to onEventBody, which answers.
+    abortBody(req, error);
+    return;
+  }
+  if (!inv.settled && !inv.res.headersSent) {
+    log(inv, 'warn', `Request refused: ${error.message}`);
+    inv.settled = true;
+    finishInvocation(inv, sendStallRefusal, error, undefined);
+  } else {
+    endInvocation(inv);
+    req.socket.destroy();
+  }
+  process.nextTick(emitRequestError, req, error);
+}
+
+function sendStallRefusal(res: ServerResponse, error: GatewayError): void {
+  resetResponse(res);
+  sendGatewayError(res, error, true);
+}
+
+function emitRequestError(req: IncomingMessage, error: Error): void {
+  req.emit('error', error);
 }

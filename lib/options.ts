@@ -16,6 +16,12 @@ export interface Options {
   shutdownTimeoutMs?: number;
   /** A client that has not finished sending its headers by then is cut off; default 30 000 ms. */
   headersTimeoutMs?: number;
+  /**
+   * A client that sends part of a body and then nothing for this long gets 408 and is cut off;
+   * default 30 000 ms; 0 turns it off. Only a stalled body counts: a long upload that keeps moving,
+   * a handler that has not read the body yet, and a long invocation are never cut.
+   */
+  bodyTimeoutMs?: number;
   /** A GET to this path answers 200 at once (FC's health check): no markers, no `initialize`. */
   healthPath?: string;
   /** Print FC's `FC Invoke Start/End RequestId:` markers; default true. */
@@ -46,6 +52,7 @@ export interface ResolvedOptions {
   limits: Limits;
   shutdownTimeoutMs: number;
   headersTimeoutMs: number;
+  bodyTimeoutMs: number;
   healthPath: string;
   markers: boolean;
   logLevel: LogThreshold;
@@ -59,6 +66,7 @@ export const DEFAULT_PORT = 9000;
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 /**
  * The port FC asks for: `FC_CUSTOM_LISTEN_PORT`, else the older `FC_SERVER_PORT`, else 9000.
@@ -96,6 +104,7 @@ export function resolveOptions(options: Options = {}, env: NodeJS.ProcessEnv = p
     limits: resolveLimits(options.limits, env),
     shutdownTimeoutMs: checkDuration(options.shutdownTimeoutMs, DEFAULT_SHUTDOWN_TIMEOUT_MS, 'shutdownTimeoutMs'),
     headersTimeoutMs: checkDuration(options.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs'),
+    bodyTimeoutMs: checkDuration(options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, 'bodyTimeoutMs'),
     healthPath,
     markers: options.markers ?? true,
     logLevel: parseLogThreshold(options.logLevel),

@@ -6,6 +6,8 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import { getContextStorage } from './async-context.js';
 import type { Context, ContextRuntime } from './context.js';
 import type { Handlers, HttpHandler } from './handlers.js';
+import type { IncomingMessage } from 'node:http';
+import { BodyWatch } from './body-timeout.js';
 import { InitializeGate } from './initialize.js';
 import { isLevelEnabled, readEnvironmentSecrets, type LogLevel, type LogThreshold } from './logger.js';
 import type { ResolvedOptions } from './options.js';
@@ -28,8 +30,15 @@ export class Runtime implements ContextRuntime {
   readonly warnedHeaders = new Set<string>();
   /** Where handlers run when `asyncContext` is on, so `getContext()` finds their context. */
   readonly storage: AsyncLocalStorage<Context> | undefined;
+  /** Watches bodies still arriving, for `bodyTimeoutMs`. */
+  readonly bodyWatch: BodyWatch;
 
-  constructor(handlers: Handlers, options: ResolvedOptions, httpHandler: HttpHandler | undefined) {
+  constructor(
+    handlers: Handlers,
+    options: ResolvedOptions,
+    httpHandler: HttpHandler | undefined,
+    onBodyStall: (req: IncomingMessage) => void,
+  ) {
     this.handlers = handlers;
     this.options = options;
     this.gate = handlers.initialize ? new InitializeGate(handlers.initialize) : undefined;
@@ -37,6 +46,7 @@ export class Runtime implements ContextRuntime {
     this.logThreshold = options.logLevel;
     this.environmentSecrets = readEnvironmentSecrets();
     this.storage = options.asyncContext ? getContextStorage() : undefined;
+    this.bodyWatch = new BodyWatch(options.bodyTimeoutMs, onBodyStall);
   }
 
   get shutdownSignal(): AbortSignal {

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { ERRORS, GatewayError, type GatewayErrorCode } from './errors.js';
 import { validateHandlers, type Handlers } from './handlers.js';
 import { getMaxHeaderSize } from './limits.js';
-import { getRequestListener, handleRequest } from './listener.js';
+import { getRequestListener, handleRequest, onBodyStall } from './listener.js';
 import { installConsoleFormat } from './console.js';
 import { writeOut } from './output.js';
 import { resolveOptions, type Options } from './options.js';
@@ -36,7 +36,7 @@ export function getRuntime(server: Server): Runtime | undefined {
 export function createServer(handlers: Handlers = {}, options: Options = {}): Server {
   validateHandlers(handlers);
   const resolved = resolveOptions(options);
-  const runtime = new Runtime(handlers, resolved, handlers.http);
+  const runtime = new Runtime(handlers, resolved, handlers.http, onBodyStall);
   if (resolved.formatConsole) installConsoleFormat();
   if (handlers.fetch) {
     // The Fetch adapter (and Node's Request/Response, costly on first use) loads only here.
