@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
+import { getContext } from './async-context.js';
 import { Context } from './context.js';
 import { formatLogLine, redact } from './logger.js';
 import { writeMarker, writeOut } from './output.js';
@@ -80,21 +81,39 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<bool
 /**
  * On SIGTERM or SIGINT, runs {@link shutdown} and exits with its code once stdout has flushed.
  * A second signal while draining exits at once with code 1.
+ *
+ * An exception thrown outside any handler's call chain (a stray timer, a promise nobody awaited)
+ * leaves the process in a state nobody knows: it is logged in FC's format, with the request id
+ * when `asyncContext` can tell which request's code threw (else `-`), secrets scrubbed; then the
+ * server shuts down as for SIGTERM (in-flight requests finish, bounded) and exits 1, so FC
+ * replaces the instance. A handler's own throw or rejection never gets here: the runtime answers
+ * it as the function's error.
  */
 export function installSignalHandlers(server: Server, runtime: Runtime): void {
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const stop = (reason: string, forcedCode?: number): void => {
     if (stopping) {
-      process.exit(1);
+      if (forcedCode === undefined) process.exit(1);
+      return;
     }
     stopping = true;
-    shutdown(server, runtime, signal).then(exitAfterFlush, (error: unknown) => {
+    shutdown(server, runtime, reason).then((code) => exitAfterFlush(forcedCode ?? code), (error: unknown) => {
       writeOut(`fc-container: shutdown failed: ${inspect(error)}\n`);
       exitAfterFlush(1);
     });
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const onFatal = (error: unknown): void => {
+    const context = getContext();
+    const secrets = context ? context.secrets : runtime.environmentSecrets;
+    writeOut(redact(formatLogLine('error', context?.requestId ?? '-', [
+      `Uncaught exception outside a handler; shutting down: ${inspect(error)}`,
+    ]), secrets));
+    stop('uncaught exception', 1);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
 }
 
 function exitAfterFlush(code: number): void {
