@@ -1,9 +1,11 @@
 /**
  * `getContext()`: the current request's context from anywhere in a handler's call chain, through
  * AsyncLocalStorage. Opt-in (`options.asyncContext`), because on Node 20 each `run()` costs
- * throughput on every request; the storage is created only when a server asks for it.
+ * throughput on every request; the storage, and `node:async_hooks` itself, are loaded only when a
+ * server asks for them, so a function without it does not pay for them at cold start.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
 import type { Context } from './context.js';
 
 let storage: AsyncLocalStorage<Context> | undefined;
@@ -19,5 +21,7 @@ export function getContext(): Context | undefined {
 
 /** The one storage shared by every server that enables `asyncContext`. */
 export function getContextStorage(): AsyncLocalStorage<Context> {
-  return storage ??= new AsyncLocalStorage<Context>();
+  if (storage) return storage;
+  const { AsyncLocalStorage: Storage } = createRequire(import.meta.url)('node:async_hooks') as typeof import('node:async_hooks');
+  return storage = new Storage<Context>();
 }

@@ -6,10 +6,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { HANDLER_NAMES, type Handlers } from './handlers.js';
-import type { LimitsPreset } from './limits.js';
-import type { LogThreshold } from './logger.js';
-import { serve } from './server.js';
+// Values come from the package's entry only, so the bundled dist/cli.js loads the core once.
+import { HANDLER_NAMES, serve, type Handlers, type LimitsPreset, type LogThreshold } from './index.js';
 
 /** Exit code for a usage error, a bad module path or a module with no handler. */
 const EXIT_USAGE = 2;

@@ -22,9 +22,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from './context.js';
-import { GatewayError } from './errors.js';
+// Values come from the package's entry only, so the bundled dist/fetch.js shares the core's
+// classes (one GatewayError) instead of carrying copies.
+import { GatewayError } from './index.js';
 import type { FetchHandler, HttpHandler } from './handlers.js';
-import { sendGatewayError } from './response.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -169,9 +170,9 @@ async function handleFetch(handler: FetchHandler, req: IncomingMessage, res: Ser
     request = createRequest(req, exchange);
   } catch (error) {
     // Nothing a Request can carry: a Host header that would change the URL, a target that is not
-    // a path, a method fetch forbids (TRACE). The client's fault, not the function's.
-    refuseRequest(res, context, error);
-    return;
+    // a path, a method fetch forbids (TRACE). The client's fault, not the function's: the runtime
+    // answers a GatewayError with FC's 400.
+    refuseRequest(error);
   }
   (res as ExchangeResponse)[kExchange] = exchange;
   res.on('close', onResponseClose);
@@ -262,11 +263,10 @@ function checkHost(host: string): string {
   throw new TypeError(`Invalid Host header "${host}"`);
 }
 
-function refuseRequest(res: ServerResponse, context: Context, error: unknown): void {
+/** Throws FC's 400 for a request no `Request` can represent. */
+function refuseRequest(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
-  context.logger.warn(`Request refused: ${message}`);
-  if (res.headersSent || res.destroyed) return;
-  sendGatewayError(res, new GatewayError('FC_BAD_REQUEST', `Malformed HTTP request (${message})`));
+  throw new GatewayError('FC_BAD_REQUEST', `Malformed HTTP request (${message})`);
 }
 
 /**

@@ -10,6 +10,7 @@ export { createServer, serve } from './server.js';
 export { getContext } from './async-context.js';
 export { Context, Credentials } from './context.js';
 export type { FunctionMeta, ServiceMeta, TracingMeta } from './context.js';
+export { HANDLER_NAMES } from './handlers.js';
 export type { Handlers, InvokeHandler, InitializeHandler, HttpHandler, FetchHandler, HookHandler } from './handlers.js';
 export type { Options } from './options.js';
 export { DEFAULT_LIMITS, FC3_LIMITS } from './limits.js';

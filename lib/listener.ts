@@ -3,7 +3,6 @@
  * request limits, prints the markers, dispatches on the control path, and writes the response.
  */
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { abortBody, createBodyLimitError, drainRequest, guardRequestBody, holdConnectionOpen, readBody } from './body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
@@ -13,6 +12,7 @@ import { isConnectApp, type HttpHandler } from './handlers.js';
 import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.js';
 import { sendAfterMarkers, writeMarker, writeOut, type Sender } from './output.js';
 import { FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
+import { generateRequestId } from './request-id.js';
 import { serializeResult, type Payload } from './result.js';
 import type { Runtime } from './runtime.js';
 
@@ -154,7 +154,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
 
   const inv = new Invocation(req, res, runtime);
   scanRequestHeaders(req.rawHeaders, inv);
-  if (!inv.requestId) inv.requestId = randomUUID();
+  if (!inv.requestId) inv.requestId = generateRequestId();
   inv.route = resolveRoute(inv.controlPath, req.method, url);
   if (runtime.draining) res.shouldKeepAlive = false;
   if (options.markers) writeMarker(MARKER_KINDS[inv.route]!, 'Start', inv.requestId);
@@ -377,18 +377,31 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
     return;
   }
   inv.settled = true;
-  log(inv, 'error', error);
   const { res } = inv;
   if (res.headersSent || res.writableEnded) {
+    log(inv, 'error', error);
     endInvocation(inv);
     if (!res.writableEnded) res.destroy();
     return;
   }
+  if (error instanceof GatewayError) {
+    // The request itself was at fault (an adapter could not represent it): FC's gateway shape.
+    log(inv, 'warn', `Request refused: ${error.message}`);
+    finishInvocation(inv, sendFreshGatewayError, error, undefined);
+    return;
+  }
+  log(inv, 'error', error);
   const body = describeError(error, inv.route !== ROUTE_HTTP);
   const secrets = inv.context.secrets;
   body.errorMessage = redact(body.errorMessage, secrets);
   if (body.stackTrace) body.stackTrace = body.stackTrace.map((frame) => redact(frame, secrets));
   finishInvocation(inv, sendFreshFunctionError, status, body);
+}
+
+/** Sends FC's gateway error on a response a handler may have half prepared. */
+function sendFreshGatewayError(res: ServerResponse, error: GatewayError): void {
+  resetResponse(res);
+  sendGatewayError(res, error);
 }
 
 /** Sends a function error on a response a handler may have half prepared. */

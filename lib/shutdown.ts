@@ -3,12 +3,12 @@
  * unless FC already called `GET /pre-stop`, flush stdout, exit.
  */
 import type { Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { getContext } from './async-context.js';
 import { Context } from './context.js';
 import { formatLogLine, redact } from './logger.js';
 import { writeMarker, writeOut } from './output.js';
+import { generateRequestId } from './request-id.js';
 import type { Runtime } from './runtime.js';
 
 /** How often idle keep-alive connections are closed while draining (a busy one turns idle when its response ends). */
@@ -44,7 +44,7 @@ export async function shutdown(server: Server, runtime: Runtime, reason: string)
 }
 
 async function runPreStop(runtime: Runtime, preStop: (context: Context) => unknown, timeoutMs: number): Promise<void> {
-  const requestId = randomUUID();
+  const requestId = generateRequestId();
   const context = new Context({
     headers: {},
     res: undefined,
@@ -110,8 +110,10 @@ export function installSignalHandlers(server: Server, runtime: Runtime): void {
     ]), secrets));
     stop('uncaught exception', 1);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  // Node calls signal listeners with (signal, number): pass the name only.
+  const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   process.on('uncaughtException', onFatal);
   process.on('unhandledRejection', onFatal);
 }

@@ -1,0 +1,174 @@
+// The markdown report.
+import { FLOOR } from './coldstart.mjs';
+
+const MIB = 1024 * 1024;
+
+const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a');
+const ms = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+const mib = (v) => (Number.isFinite(v) ? (v / MIB).toFixed(1) : 'n/a');
+const x = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a');
+const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
+const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function table(head, rows) {
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+export function renderReport({ machine, config, results, targets, elapsedMs }) {
+  const out = [];
+  out.push(`# fc-container benchmark${config.smoke ? ' (smoke)' : ''}`);
+  out.push('');
+  out.push(table(['machine', ''], [
+    ['CPU', `${machine.cpu} (${machine.cores} cores)`],
+    ['Node.js', machine.node],
+    ['OS', machine.os],
+    ['load generator', machine.loadgen],
+    ['pinning', machine.pinning],
+    ['date', machine.date],
+    ['settings', `${config.duration} s per measurement, ${config.warmup} s warm-up per workload, ${config.rounds} round(s), ${config.connections} connections, ${config.coldRuns} cold runs, ${config.memRuns} memory run(s) x ${config.memInvocations} invocations`],
+    ['run time', `${(elapsedMs / 1000).toFixed(0)} s`],
+    ['other load', Object.keys(results.otherLoad ?? {}).length
+      ? Object.entries(results.otherLoad).map(([name, share]) => `${name} ${pct(share)}`).join(', ') + ' of the cores used by processes outside the benchmark'
+        + `; waited ${((results.quietWaitedMs ?? 0) / 1000).toFixed(0)} s for quiet, re-measured ${results.retried ?? 0} disturbed throughput run(s) (patience ${(config.patienceMs / 1000).toFixed(0)} s)`
+      : 'n/a'],
+  ]));
+  out.push('');
+
+  out.push('## Targets');
+  out.push('');
+  out.push(table(['target', 'result', 'measured', 'threshold', 'noise'], targets.map((t) => [t.title, `**${t.verdict}**`, t.value, t.threshold, t.noise])));
+  out.push('');
+  out.push('TIE: the distance to the threshold is within the measurement\'s own noise (throughput: the larger round-to-round spread (max-min)/median of the two variants; cold start: the 95% confidence interval of the paired per-run ratios; memory: the run-to-run range).');
+  out.push('');
+  if (results.throughput) {
+    // Req/s on a shared VM swings with the host; the server's CPU time per request is steadier.
+    const cpuLine = results.throughput.map((t) => {
+      const find = (name) => t.rows.find((r) => r.name === name && !r.failed);
+      const fc = find('fc-container');
+      if (!fc) return null;
+      const parts = ['raw-fc', 'fastify', 'raw'].map((name) => {
+        const other = find(name);
+        return other ? `${x(fc.cpuUsPerRequest / other.cpuUsPerRequest)} ${name}` : null;
+      }).filter(Boolean);
+      return `${t.workload}: ${ms(fc.cpuUsPerRequest, 1)} us, ${parts.join(', ')}`;
+    }).filter(Boolean);
+    if (cpuLine.length) {
+      out.push(`For reference (not a target): fc-container's server CPU time per request (median of rounds) and its ratio to the others': ${cpuLine.join('; ')}.`);
+      out.push('');
+    }
+  }
+
+  if (results.throughput) {
+    for (const t of results.throughput) {
+      out.push(`## Throughput: ${t.title}`);
+      out.push('');
+      out.push(table(
+        ['variant', 'req/s (median)', 'x raw', 'x raw-fc', 'p50 ms', 'p99 ms', 'spread', 'per-round req/s', 'server CPU us/req (user)', 'server core busy', 'other load (max)', 'log B/req'],
+        t.rows.map((r) => r.failed
+          ? [r.name, `FAILED: ${r.errors.join('; ').slice(0, 200)}`, '', '', '', '', '', '', '', '', '', '']
+          : [
+            r.name,
+            int(r.rps),
+            r.name === 'raw' ? '1.00x' : x(r.vsRaw.median),
+            r.name === 'raw-fc' ? '1.00x' : x(r.vsRawFc.median),
+            ms(r.p50),
+            ms(r.p99),
+            pct(r.spread),
+            r.rounds.map((rd) => (rd.error ? 'fail' : `${int(rd.rps)}${rd.disturbed ? '*' : ''}`)).join(' / '),
+            `${ms(r.cpuUsPerRequest, 1)} (${ms(r.userUsPerRequest, 1)})`,
+            pct(r.cpuBusy),
+            pct(r.foreignMax),
+            Number.isFinite(r.logBytesPerRequest) ? r.logBytesPerRequest.toFixed(0) : 'n/a',
+          ]),
+      ));
+      const fc = t.rows.find((r) => r.name === 'fc-container');
+      if (fc && !fc.failed && fc.vsRawFc.perRound.length) {
+        out.push('');
+        const rawFc = t.rows.find((r) => r.name === 'raw-fc');
+        const cpuNote = rawFc && !rawFc.failed
+          ? ` Server CPU per request: fc-container ${ms(fc.cpuUsPerRequest, 1)} us, raw-fc ${ms(rawFc.cpuUsPerRequest, 1)} us (${x(fc.cpuUsPerRequest / rawFc.cpuUsPerRequest)}).`
+          : '';
+        out.push(`fc-container / raw-fc per round: ${fc.vsRawFc.perRound.map((v) => v.toFixed(3)).join(', ') || 'n/a'}; fc-container / fastify per round: ${fc.vsFastify.perRound.map((v) => v.toFixed(3)).join(', ') || 'n/a'}.${cpuNote}`);
+      }
+      out.push('');
+    }
+    out.push(`x raw and x raw-fc are medians of per-round paired ratios (same round, fresh processes). spread = (max-min)/median of the rounds' req/s. server CPU us/req = the server process's CPU time (user + system, from /proc/<pid>/stat) during the measurement divided by the requests answered, user time in brackets; server core busy = that CPU time / wall time (below 100%: the server waited for the load generator's core); other load = CPU used meanwhile by processes outside this benchmark, as a share of all cores (highest round); before each measurement the run waits (up to ${config.quietWaitMs / 1000} s) for that to drop under ${pct(config.quietShare)}, a measurement still above it is taken again (up to ${config.retries} time(s), within the run's patience, the least disturbed kept), and a round marked * was disturbed. log B/req = bytes the server wrote to its stdout file per request (markers).`);
+    out.push('');
+  }
+
+  if (results.cold) {
+    out.push(`## Cold start: spawn to first 200 of POST /initialize (${config.coldRuns} runs)`);
+    out.push('');
+    const raw = results.cold.find((r) => r.name === 'raw');
+    out.push(table(['variant', 'median ms', 'p90 ms', 'min ms', 'x raw'], results.cold.map((r) => r.error && !r.samples.length
+      ? [r.name, `FAILED: ${r.error.slice(0, 200)}`, '', '', '']
+      : [r.name === FLOOR ? `${FLOOR} (floor, spawn to exit)` : r.name, ms(r.median, 1), ms(r.p90, 1), ms(r.min, 1), raw && r.name !== 'raw' ? x(r.median / raw.median) : r.name === 'raw' ? '1.00x' : 'n/a'])));
+    out.push('');
+    out.push('Each run spawns `taskset -c <server core> node <server>` with stdout to a file and polls the port every 2 ms; runs are interleaved across variants.');
+    out.push('');
+  }
+
+  if (results.memory) {
+    out.push(`## Memory (median of ${config.memRuns} process(es))`);
+    out.push('');
+    const raw = results.memory.find((r) => r.name === 'raw');
+    out.push(table(['variant', 'idle RSS MiB', 'vs raw', `peak RSS (VmHWM) after ${config.memInvocations} x 6 MiB MiB`, 'x raw', 'RSS after MiB'], results.memory.map((r) => [
+      r.name + (r.error ? ` (FAILED: ${r.error.slice(0, 160)})` : ''),
+      mib(r.idleRss),
+      raw ? `${r.idleRss - raw.idleRss >= 0 ? '+' : ''}${((r.idleRss - raw.idleRss) / MIB).toFixed(2)} MiB` : 'n/a',
+      mib(r.peakHwm),
+      raw ? x(r.peakHwm / raw.peakHwm) : 'n/a',
+      mib(r.rssAfter),
+    ])));
+    out.push('');
+    out.push('Idle: VmRSS 300 ms after the ready line, no request served. Peak: VmHWM after POST /initialize and the 6 MiB (6291456-byte, exactly the limit) events, one at a time on one keep-alive connection, each echoed back.');
+    out.push('');
+  }
+
+  if (results.oversize) {
+    out.push(`## Oversize: 7 MiB event (${config.oversizeRuns} uploads, each on a fresh connection)`);
+    out.push('');
+    out.push(table(['variant', 'status', 'median ms to response', 'p90 ms', 'VmHWM before MiB', 'VmHWM after MiB'], results.oversize.map((r) => [
+      r.name + (r.error ? ` (FAILED: ${r.error.slice(0, 160)})` : ''),
+      r.statuses.join('/') || 'n/a',
+      ms(r.median),
+      ms(r.p90),
+      mib(r.hwmBefore),
+      mib(r.hwmAfter),
+    ])));
+    out.push('');
+    out.push('Time from sending the request to its response headers (the client is still uploading: the refusal comes from content-length, before the body). The server then reads and drops the rest of the body so the client gets the 400 rather than a reset; VmHWM after - before is those dropped 64 KiB reads awaiting garbage collection, not a buffered body (none is kept).');
+    out.push('');
+  }
+
+  if (results.imports || results.pack) {
+    out.push('## Import cost and package size');
+    out.push('');
+    if (results.imports) {
+      out.push(table(['module', 'import() median ms', 'p90 ms'], results.imports.map((r) => [
+        `${r.specifiers.join(' + ')}`, r.error ? `FAILED: ${r.error.slice(0, 160)}` : ms(r.median), ms(r.p90),
+      ])));
+      out.push('');
+      out.push(`Time to \`await import(...)\` in a fresh \`node --input-type=module -e\` process, median of ${config.importRuns}.`);
+      out.push('');
+    }
+    if (results.pack) {
+      out.push(results.pack.error
+        ? `npm pack --dry-run: FAILED: ${results.pack.error}`
+        : `npm pack --dry-run: ${results.pack.filename}, packed ${(results.pack.size / 1024).toFixed(1)} KiB, unpacked ${(results.pack.unpackedSize / 1024).toFixed(1)} KiB, ${results.pack.entryCount} files.`);
+      out.push('');
+    }
+  }
+
+  if (results.notes?.length) {
+    out.push('## Notes');
+    out.push('');
+    for (const note of results.notes) out.push(`- ${note}`);
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,24 @@
+/**
+ * Ids for requests that arrive without `x-fc-request-id` (a local client, a health probe, the
+ * `preStop` run at shutdown). FC always sends one, so this is off the hot path in production; it
+ * still avoids `node:crypto`, whose import alone costs milliseconds of cold start.
+ */
+
+/** A random per-process prefix in UUID shape; Math.random is enough to tell instances apart in logs. */
+function randomHex(digits: number): string {
+  let hex = '';
+  while (hex.length < digits) hex += Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  return hex.slice(0, digits);
+}
+
+const PREFIX = `${randomHex(8)}-${randomHex(4)}-4${randomHex(3)}-${randomHex(4)}-`;
+let counter = 0;
+
+/**
+ * A UUID-shaped id, unique within the process (a random prefix and a counter):
+ * `3f9a6c01-7b2e-4d10-a9c4-000000000001`.
+ */
+export function generateRequestId(): string {
+  counter++;
+  return PREFIX + counter.toString(16).padStart(12, '0');
+}
