@@ -16,6 +16,7 @@ export const VARIANTS = [
   { name: 'raw-fc', file: 'raw-fc.mjs', markers: true, limit: true, about: 'bare node:http, FC markers + 6 MiB limit by hand' },
   { name: 'fc-container', file: 'fc-container.mjs', markers: true, limit: true, about: 'serve({ initialize, invoke, http }), defaults' },
   { name: 'fc-container-fetch', file: 'fc-container-fetch.mjs', markers: true, limit: true, about: 'serve({ initialize, invoke, fetch }), defaults' },
+  { name: 'fc-container-async', file: 'fc-container-async.mjs', markers: true, limit: true, about: 'as fc-container, with asyncContext: true (getContext())' },
   { name: 'express', file: 'express.mjs', markers: false, limit: false, about: 'express@4, no FC work' },
   { name: 'fastify', file: 'fastify.mjs', markers: false, limit: false, about: 'fastify@5, no FC work' },
   { name: 'hono', file: 'hono.mjs', markers: false, limit: false, about: 'hono on @hono/node-server, no FC work' },
@@ -27,7 +28,7 @@ export const VARIANTS = [
  * alternate forward and backward (A B C, C B A, ...), which keeps neighbours together and
  * balances who runs first.
  */
-export const RUN_ORDER = ['raw', 'raw-fc', 'fc-container', 'fastify', 'express', 'hono', 'fc-container-fetch'];
+export const RUN_ORDER = ['raw', 'raw-fc', 'fc-container', 'fastify', 'express', 'hono', 'fc-container-fetch', 'fc-container-async'];
 
 export const SECTIONS = ['import', 'cold', 'memory', 'oversize', 'throughput'];
 

@@ -1,5 +1,6 @@
 // fc-container with default options (markers on): an Initializer, an event function echoing the
-// event, and a Node-style HTTP function. Only the port and a loopback host are set.
+// event, and a Node-style HTTP function. Only the port and a loopback host are set (and
+// asyncContext for the fc-container-async variant).
 import { serve } from '../../dist/index.js';
 
 const port = Number(process.env.PORT) || 9000;
@@ -20,6 +21,6 @@ await serve({
     res.writeHead(404, { 'content-length': 0 });
     res.end();
   },
-}, { port, host: '127.0.0.1' });
+}, { port, host: '127.0.0.1', asyncContext: process.env.BENCH_ASYNC_CONTEXT === '1' });
 
 process.stdout.write(`ready fc-container ${port}\n`);
