@@ -13,7 +13,7 @@ import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.
 import { sendAfterMarkers, writeMarker, writeOut, type Sender } from './output.js';
 import { FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
 import { generateRequestId } from './request-id.js';
-import { serializeResult, type Payload } from './result.js';
+import { EMPTY_PAYLOAD, serializeResult, type Payload } from './result.js';
 import type { Runtime } from './runtime.js';
 
 /** What a request is, decided from `x-fc-control-path`, else from its method and path. */
@@ -210,7 +210,6 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
 }
 
 const EMPTY_EVENT = Buffer.alloc(0);
-const EMPTY_PAYLOAD: Payload = { body: '', contentType: undefined };
 
 /** The first limit a request breaks, if any: path, then headers, then a declared body size. */
 function checkRequestLimits(inv: Invocation, url: string): LimitError | undefined {

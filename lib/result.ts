@@ -8,7 +8,8 @@ export interface Payload {
   contentType: string | undefined;
 }
 
-const EMPTY: Payload = Object.freeze({ body: '', contentType: undefined }) as Payload;
+/** The payload of an empty body. */
+export const EMPTY_PAYLOAD: Payload = Object.freeze({ body: '', contentType: undefined }) as Payload;
 
 /**
  * Turns a handler's result into bytes:
@@ -21,7 +22,7 @@ const EMPTY: Payload = Object.freeze({ body: '', contentType: undefined }) as Pa
  * symbol), so the caller reports it as the function's failure rather than sending a wrong body.
  */
 export function serializeResult(value: unknown): Payload {
-  if (value === undefined || value === null) return EMPTY;
+  if (value === undefined || value === null) return EMPTY_PAYLOAD;
   if (typeof value === 'string') return { body: value, contentType: 'text/plain; charset=utf-8' };
   if (value instanceof Uint8Array) return { body: value, contentType: 'application/octet-stream' };
   if (value instanceof ArrayBuffer) return { body: new Uint8Array(value), contentType: 'application/octet-stream' };
