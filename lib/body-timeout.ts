@@ -6,7 +6,7 @@
  * sweep every {@link SWEEP_INTERVAL_MS} compares each socket's `bytesRead` with the previous sweep;
  * a request whose bytes have not moved for `bodyTimeoutMs`, and whose handler is not simply
  * holding the body back (a paused stream stops the socket on purpose), is reported stalled.
- * Finished requests leave the set at the next sweep.
+ * A request leaves the set when its response ends (or at the next sweep, whichever is first).
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -39,6 +39,11 @@ export class BodyWatch {
       this.#timer = setInterval(sweep, Math.min(SWEEP_INTERVAL_MS, this.#timeoutMs), this);
       this.#timer.unref();
     }
+  }
+
+  /** Stops watching a request whose response is over, so it is not kept alive until the next sweep. */
+  unwatch(req: IncomingMessage): void {
+    this.#watched.delete(req);
   }
 
   /** One pass over the watched requests. */

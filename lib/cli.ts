@@ -12,13 +12,19 @@ import { HANDLER_NAMES, serve, type Handlers, type LimitsPreset, type LogThresho
 /** Exit code for a usage error, a bad module path or a module with no handler. */
 const EXIT_USAGE = 2;
 
+/** The emulator's module, named in a variable so the bundler leaves it a separate file. */
+const EMULATOR_MODULE = './emulator.js';
+
 const HELP = `Usage: fc-container <command> [options]
 
 Commands:
   serve <module>   Serve the handlers a module exports, as Function Compute expects
                    inside a Custom Container.
+  emulate -- <command...>
+                   Run FC's gateway locally in front of a container's server (any
+                   language): FC's APIs, HTTP trigger, limits, Initializer, timeout.
 
-Run 'fc-container serve --help' for the options of serve.
+Run 'fc-container serve --help' or 'fc-container emulate --help' for the options.
 `;
 
 const SERVE_HELP = `Usage: fc-container serve <module> [options]
@@ -152,6 +158,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'serve') return runServe(rest);
+  if (command === 'emulate') {
+    // Loaded only for this command (its own bundle, dist/emulator.js), so serve's start-up stays small.
+    const emulator = await import(EMULATOR_MODULE) as typeof import('./emulator.js');
+    return emulator.runEmulateCli(rest);
+  }
   fail(`unknown command "${command}". Run 'fc-container --help'.`);
 }
 

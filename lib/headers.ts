@@ -56,6 +56,8 @@ export interface RequestHeaderScan {
   contentLength: number;
   /** Whether `transfer-encoding` is present (a body of unknown length follows). */
   chunked: boolean;
+  /** Whether a `host` header is present (HTTP/1.1 requires one). */
+  hasHost: boolean;
   /** Whether any of {@link HIDDEN_REQUEST_HEADERS} is present. */
   hasHiddenHeaders: boolean;
 }
@@ -79,7 +81,9 @@ export function scanRequestHeaders(raw: string[], out: RequestHeaderScan): void 
       continue;
     }
     bytes += n + value.length;
-    if (n === 14) {
+    if (n === 4) {
+      if (name.toLowerCase() === 'host') out.hasHost = true;
+    } else if (n === 14) {
       if (name.toLowerCase() === 'content-length') out.contentLength = Number(value);
     } else if (n === 17) {
       if (name.toLowerCase() === 'transfer-encoding') out.chunked = true;

@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { abortBody, createBodyLimitError, drainRequest, guardRequestBody, holdConnectionOpen, readBody } from './body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
 import { describeError, FunctionError, GatewayError, LimitError, type FunctionErrorBody } from './errors.js';
+import { checkRequestLimits, createResponseHeadersError } from './limit-checks.js';
 import { applyWriteHeadHeaders, hideRequestHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
 import { isConnectApp, type HttpHandler } from './handlers.js';
 import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.js';
@@ -84,12 +85,15 @@ export class Invocation implements ContextSource, RequestHeaderScan {
   initializationTimeout = 0;
   contentLength = -1;
   chunked = false;
+  hasHost = false;
   headerBytes = 0;
   hasHiddenHeaders = false;
   /** The End marker was printed (or markers are off): the request is over for FC's log. */
   ended = false;
   /** A response was chosen (result, error or timeout); anything later is dropped. */
   settled = false;
+  /** In the runtime's body watch (body-timeout.ts) until the response ends. */
+  watched = false;
   timer: NodeJS.Timeout | undefined = undefined;
   #context: Context | undefined;
 
@@ -160,7 +164,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
   if (options.markers) writeMarker(MARKER_KINDS[inv.route]!, 'Start', inv.requestId);
   else inv.ended = true;
 
-  const refusal = checkRequestLimits(inv, url);
+  const refusal = checkRequest(inv, url);
   if (refusal) {
     refuseRequest(inv, refusal, expectContinue);
     return;
@@ -168,6 +172,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
   if (expectContinue) res.writeContinue();
   if (inv.contentLength > 0 || (inv.chunked && inv.contentLength === -1)) {
     (req as FcRequest)[kInvocation] = inv;
+    inv.watched = true;
     runtime.bodyWatch.watch(req);
   }
 
@@ -211,19 +216,15 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
 
 const EMPTY_EVENT = Buffer.alloc(0);
 
-/** The first limit a request breaks, if any: path, then headers, then a declared body size. */
-function checkRequestLimits(inv: Invocation, url: string): LimitError | undefined {
-  const { limits } = inv.runtime.options;
-  if (url.length > limits.path) {
-    return new LimitError('FC_PATH_TOO_LONG', `Request path is ${url.length} bytes; the limit is ${limits.path} bytes`, limits.path, url.length);
+/**
+ * The first rule a request breaks, if any: an HTTP/1.1 request without Host (RFC 9112 §3.2 says
+ * 400), then the limits: path, headers, a declared body size.
+ */
+function checkRequest(inv: Invocation, url: string): GatewayError | undefined {
+  if (!inv.hasHost && inv.req.httpVersionMinor === 1 && inv.req.httpVersionMajor === 1) {
+    return new GatewayError('FC_BAD_REQUEST', 'Malformed HTTP request (an HTTP/1.1 request needs a Host header)');
   }
-  if (inv.headerBytes > limits.requestHeaders) {
-    return new LimitError('FC_REQUEST_HEADERS_TOO_LARGE',
-      `Request headers are ${inv.headerBytes} bytes (names and values, x-fc-* excluded); the limit is ${limits.requestHeaders} bytes`,
-      limits.requestHeaders, inv.headerBytes);
-  }
-  if (inv.contentLength > limits.body) return createBodyLimitError(limits.body, inv.contentLength, true);
-  return undefined;
+  return checkRequestLimits(url, inv.headerBytes, inv.contentLength, inv.runtime.options.limits);
 }
 
 /**
@@ -393,6 +394,7 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
   const body = describeError(error, inv.route !== ROUTE_HTTP);
   const secrets = inv.context.secrets;
   body.errorMessage = redact(body.errorMessage, secrets);
+  body.errorType = redact(body.errorType, secrets);
   if (body.stackTrace) body.stackTrace = body.stackTrace.map((frame) => redact(frame, secrets));
   finishInvocation(inv, sendFreshFunctionError, status, body);
 }
@@ -425,6 +427,10 @@ function resetResponse(res: ServerResponse): void {
  */
 function endInvocation(inv: Invocation): void {
   clearTimeout(inv.timer);
+  if (inv.watched) {
+    inv.watched = false;
+    inv.runtime.bodyWatch.unwatch(inv.req);
+  }
   // Shutting down: this response closes its connection, so the drain is not held up by keep-alive.
   if (inv.runtime.draining && !inv.res.headersSent) inv.res.shouldKeepAlive = false;
   if (inv.ended) return;
@@ -503,8 +509,7 @@ function writeHeadChecked(
   const limit = inv.runtime.options.limits.responseHeaders;
   if (bytes <= limit) return reason === undefined ? nodeWriteHead.call(this, statusCode) : nodeWriteHead.call(this, statusCode, reason);
 
-  const error = new GatewayError('FC_RESPONSE_HEADERS_TOO_LARGE',
-    `Response headers are ${bytes} bytes (names and values, after stripping); the limit is ${limit} bytes`, limit, bytes);
+  const error = createResponseHeadersError(bytes, limit);
   log(inv, 'error', `Response replaced: ${error.message}`);
   for (const name of this.getHeaderNames()) this.removeHeader(name);
   const body = JSON.stringify(error);

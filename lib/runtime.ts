@@ -6,11 +6,23 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import { getContextStorage } from './async-context.js';
 import type { Context, ContextRuntime } from './context.js';
 import type { Handlers, HttpHandler } from './handlers.js';
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { BodyWatch } from './body-timeout.js';
 import { InitializeGate } from './initialize.js';
 import { isLevelEnabled, readEnvironmentSecrets, type LogLevel, type LogThreshold } from './logger.js';
 import type { ResolvedOptions } from './options.js';
+
+/**
+ * The controller whose signal every `context.signal` follows. Each request reading its signal adds
+ * one listener, removed when the response closes, so the default limit of 10 would raise a false
+ * "possible memory leak" warning at ordinary concurrency.
+ */
+function createShutdownController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 /** One server's shared state. */
 export class Runtime implements ContextRuntime {
@@ -21,7 +33,7 @@ export class Runtime implements ContextRuntime {
   httpHandler: HttpHandler | undefined;
   readonly logThreshold: LogThreshold;
   readonly environmentSecrets: readonly string[];
-  readonly shutdownController = new AbortController();
+  readonly shutdownController = createShutdownController();
   /** Set when shutdown begins: responses close their connections. */
   draining = false;
   /** FC called `GET /pre-stop` already, so shutdown does not run `preStop` again. */

@@ -3,7 +3,7 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ERRORS, GatewayError, type GatewayErrorCode } from './errors.js';
+import { answerClientError } from './client-error.js';
 import { validateHandlers, type Handlers } from './handlers.js';
 import { getMaxHeaderSize } from './limits.js';
 import { getRequestListener, handleRequest, onBodyStall } from './listener.js';
@@ -14,9 +14,6 @@ import { Runtime } from './runtime.js';
 import { installSignalHandlers } from './shutdown.js';
 
 const kRuntime = Symbol.for('fc-container.runtime');
-
-/** How long a socket that sent a malformed request may keep sending before it is closed. */
-const CLIENT_ERROR_LINGER_MS = 1000;
 
 /** The runtime behind a server made by {@link createServer}; undefined for any other server. */
 export function getRuntime(server: Server): Runtime | undefined {
@@ -48,6 +45,9 @@ export function createServer(handlers: Handlers = {}, options: Options = {}): Se
     requestTimeout: 0,
     headersTimeout,
     keepAliveTimeout: 0,
+    // The runtime answers a missing Host itself (listener.ts), in FC's JSON shape; Node's own
+    // check would send an empty 400 outside it.
+    requireHostHeader: false,
     // How often Node checks headersTimeout; its default (30 s) would let a stalled client linger
     // up to twice the timeout.
     connectionsCheckingInterval: headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 4)) : 30_000,
@@ -56,6 +56,7 @@ export function createServer(handlers: Handlers = {}, options: Options = {}): Se
   server.keepAliveTimeout = 0;
   server.timeout = 0;
   server.on('checkContinue', (req, res) => handleRequest(runtime, req, res, true));
+  // What Node's parser rejects gets FC's JSON error, not Node's bare 400/431 (client-error.ts).
   server.on('clientError', onClientError);
   (server as Server & { [kRuntime]?: Runtime })[kRuntime] = runtime;
   return server;
@@ -96,44 +97,6 @@ export async function serve(handlers: Handlers = {}, options: Options = {}): Pro
   return server;
 }
 
-/**
- * Answers what Node's parser rejects (a header block past `maxHeaderSize`, malformed syntax, a
- * headers timeout) with FC's JSON error instead of Node's bare 400/431 or a reset, then lets the
- * client read it: the socket is ended, and what the client still sends is read and dropped for a
- * moment before the socket is destroyed (closing with unread data would send RST).
- */
 function onClientError(error: Error & { code?: string }, socket: Duplex): void {
-  const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
-    socket.destroy();
-    return;
-  }
-  const [code, message] = describeClientError(error);
-  const gatewayError = new GatewayError(code, message);
-  const body = JSON.stringify(gatewayError);
-  const status = ERRORS[code].status;
-  socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n`
-    + 'content-type: application/json\r\n'
-    + `content-length: ${Buffer.byteLength(body)}\r\n`
-    + 'connection: close\r\n\r\n' + body);
-  socket.on('data', discard);
-  socket.resume();
-  setTimeout(destroySocket, CLIENT_ERROR_LINGER_MS, socket).unref();
-}
-
-function describeClientError(error: Error & { code?: string }): [GatewayErrorCode, string] {
-  switch (error.code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return ['FC_REQUEST_HEADERS_TOO_LARGE', 'Request line and headers exceed the size the server parses'];
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return ['FC_HEADERS_TIMEOUT', 'Request headers were not received in time'];
-    default:
-      return ['FC_BAD_REQUEST', `Malformed HTTP request (${error.code ?? error.message})`];
-  }
-}
-
-function discard(): void {}
-
-function destroySocket(socket: Duplex): void {
-  socket.destroy();
+  answerClientError(error, socket);
 }
