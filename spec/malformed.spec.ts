@@ -451,6 +451,41 @@ test('a malformed request after good ones on the same keep-alive connection, sen
   assert.ok(ended, 'the server ended the connection');
 });
 
+test('a malformed request pipelined behind good ones in the same write: their responses first, in order, then the 400 and close', async (t) => {
+  const { local, seen } = await recordingServer(t);
+  const bad = 'POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n';
+  const result = await exchange(local.port, GOOD_GET('/one') + GOOD_INVOKE('two') + GOOD_GET('/three') + bad);
+  assert.deepEqual(result.replies.slice(0, 3).map((reply) => `${reply.status} ${reply.text}`), ['200 ok GET /one 0', '200 two', '200 ok GET /three 0'], result.raw);
+  assertInvalidArgument(result.replies[3], result.raw);
+  assert.equal(result.replies.length, 4);
+  assert.equal(result.ending, 'end');
+  assert.equal(result.trailing, 0);
+  await settle();
+  assert.ok(!seen.some((line) => line.includes('Transfer')), seen.join('\n'));
+  await assertServes(local.port);
+});
+
+test('a malformed request pipelined behind a slow handler: the 400 waits for its response (also for a Node-style response in pieces)', async (t) => {
+  const local = await startServer({
+    invoke: async (event) => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      return event;
+    },
+    http: (req, res) => {
+      res.write('piece 1, ');
+      setTimeout(() => res.end('piece 2'), 150);
+      req.resume();
+    },
+  });
+  t.after(() => local.close());
+  const result = await exchange(local.port, GOOD_INVOKE('slow') + GOOD_GET('/pieces') + 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n');
+  assert.deepEqual(result.replies.slice(0, 2).map((reply) => `${reply.status} ${reply.text}`), ['200 slow', '200 piece 1, piece 2'], result.raw);
+  assertInvalidArgument(result.replies[2], result.raw);
+  assert.equal(result.ending, 'end');
+  const after = await exchange(local.port, GOOD_GET('/after'));
+  assert.equal(after.replies[0]?.text, 'piece 1, piece 2');
+});
+
 test('a malformed request first in a pipeline: only the 400, and none of the good requests behind it runs', async (t) => {
   const { local, seen } = await recordingServer(t);
   const result = await exchange(local.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n' + GOOD_GET('/behind') + GOOD_INVOKE('behind'));
