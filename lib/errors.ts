@@ -18,6 +18,7 @@ export const ERRORS = {
   FC_BAD_REQUEST: { status: 400, errorCode: 'InvalidArgument' },
   FC_HEADERS_TIMEOUT: { status: 408, errorCode: 'InvalidArgument' },
   FC_BODY_TIMEOUT: { status: 408, errorCode: 'InvalidArgument' },
+  FC_EXPECTATION_FAILED: { status: 417, errorCode: 'InvalidArgument' },
   FC_RESPONSE_HEADERS_TOO_LARGE: { status: 502, errorCode: 'BadResponse' },
 } as const;
 

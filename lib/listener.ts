@@ -137,16 +137,24 @@ const nodeWrite = ServerResponse.prototype.write as (this: ServerResponse, chunk
  */
 export function getRequestListener(runtime: Runtime): (req: IncomingMessage, res: ServerResponse) => void {
   return function onRequest(req, res) {
-    handleRequest(runtime, req, res, false);
+    handleRequest(runtime, req, res, EXPECT_NONE);
   };
 }
 
+/** What a request's `Expect` header asks: nothing, `100-continue`, or something else. */
+export type Expectation = typeof EXPECT_NONE | typeof EXPECT_CONTINUE | typeof EXPECT_OTHER;
+export const EXPECT_NONE = 0;
+export const EXPECT_CONTINUE = 1;
+export const EXPECT_OTHER = 2;
+
 /**
- * Handles one request. `expectContinue` is set for `Expect: 100-continue` requests, which Node
- * hands to `checkContinue` without answering: the `100 Continue` goes out only once the request
- * has passed the limits, so an over-limit upload is refused before it is sent.
+ * Handles one request. `expect` is `EXPECT_CONTINUE` for `Expect: 100-continue` requests, which
+ * Node hands to `checkContinue` without answering: the `100 Continue` goes out only once the
+ * request has passed the limits, so an over-limit upload is refused before it is sent. Any other
+ * expectation (Node's `checkExpectation`) is refused with FC's JSON 417 (RFC 9110 §10.1.1).
  */
-export function handleRequest(runtime: Runtime, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+export function handleRequest(runtime: Runtime, req: IncomingMessage, res: ServerResponse, expect: Expectation): void {
+  const expectContinue = expect === EXPECT_CONTINUE;
   const url = req.url ?? '/';
   const { options } = runtime;
   if (options.healthPath && url === options.healthPath && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -164,7 +172,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
   if (options.markers) writeMarker(MARKER_KINDS[inv.route]!, 'Start', inv.requestId);
   else inv.ended = true;
 
-  const refusal = checkRequest(inv, url);
+  const refusal = expect === EXPECT_OTHER ? describeUnmetExpectation(req) : checkRequest(inv, url);
   if (refusal) {
     refuseRequest(inv, refusal, expectContinue);
     return;
@@ -225,6 +233,10 @@ function checkRequest(inv: Invocation, url: string): GatewayError | undefined {
     return new GatewayError('FC_BAD_REQUEST', 'Malformed HTTP request (an HTTP/1.1 request needs a Host header)');
   }
   return checkRequestLimits(url, inv.headerBytes, inv.contentLength, inv.runtime.options.limits);
+}
+
+function describeUnmetExpectation(req: IncomingMessage): GatewayError {
+  return new GatewayError('FC_EXPECTATION_FAILED', `Unsupported expectation: Expect: ${String(req.headers.expect).slice(0, 100)}`);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { answerClientError } from './client-error.js';
 import { validateHandlers, type Handlers } from './handlers.js';
 import { getMaxHeaderSize } from './limits.js';
-import { getRequestListener, handleRequest, onBodyStall } from './listener.js';
+import { EXPECT_CONTINUE, EXPECT_OTHER, getRequestListener, handleRequest, onBodyStall } from './listener.js';
 import { installConsoleFormat } from './console.js';
 import { writeOut } from './output.js';
 import { resolveOptions, type Options } from './options.js';
@@ -55,7 +55,9 @@ export function createServer(handlers: Handlers = {}, options: Options = {}): Se
   }, getRequestListener(runtime));
   server.keepAliveTimeout = 0;
   server.timeout = 0;
-  server.on('checkContinue', (req, res) => handleRequest(runtime, req, res, true));
+  server.on('checkContinue', (req, res) => handleRequest(runtime, req, res, EXPECT_CONTINUE));
+  // Node's own answer to another expectation is a bare 417; this one is FC's JSON, with markers.
+  server.on('checkExpectation', (req, res) => handleRequest(runtime, req, res, EXPECT_OTHER));
   // What Node's parser rejects gets FC's JSON error, not Node's bare 400/431 (client-error.ts).
   server.on('clientError', onClientError);
   (server as Server & { [kRuntime]?: Runtime })[kRuntime] = runtime;

@@ -365,12 +365,10 @@ function headerBlock(wire: Buffer): string {
 
 /**
  * Answers Node's http server gives itself, outside the runtime and not as parser errors (so not
- * the runtime's JSON): a bare 400 for an HTTP/1.1 request without a Host header
- * (`requireHostHeader`; spec/malformed.spec.ts holds the failing case), a bare 417 for an
- * `Expect` other than 100-continue, a silent close for CONNECT (no 'connect' listener) and for a
- * PRI request Node does not take for the HTTP/2 preface (it treats it as an upgrade), and no
- * answer at all for a request with an Upgrade header whose body breaks (Node drops that parser
- * error; the body timeout answers 408 later, spec/malformed.spec.ts). Each is recognised from the
+ * the runtime's JSON): a silent close for CONNECT (no 'connect' listener) and for a PRI request
+ * Node does not take for the HTTP/2 preface (it treats it as an upgrade), and no answer at all
+ * for a request with an Upgrade header whose body breaks (Node drops that parser error; the body
+ * timeout answers 408 later, spec/malformed.spec.ts). Each is recognised from the
  * request that got it, so the same answer to any other request is still a problem.
  */
 function nodeOwnAnswer(wire: Buffer, reply: Reply | undefined, ending: Ending): string | undefined {
@@ -382,17 +380,6 @@ function nodeOwnAnswer(wire: Buffer, reply: Reply | undefined, ending: Ending): 
     if (/^PRI /.test(head)) return 'closed, no reply (PRI: Node takes it for an HTTP/2 upgrade)';
     if (/^[\r\n]*$/.test(text)) return 'closed, no reply (nothing was sent)';
     if (/\r\nupgrade:/i.test(head)) return 'closed, no reply (Upgrade header and a broken body: Node drops the parse error)';
-    return undefined;
-  }
-  if (reply.status === 400 && reply.contentType === undefined && reply.body.length === 0) {
-    // Some HTTP/1.1 request in the bytes (a pipelined one too) has no Host line in its header block.
-    for (const match of text.matchAll(/[^\r\n ]* [^\r\n ]* HTTP\/1\.1\r?\n/g)) {
-      const end = text.indexOf('\r\n\r\n', match.index);
-      if (!/\nhost:/i.test(text.slice(match.index, end === -1 ? undefined : end))) return '400 bare (Node: HTTP/1.1 without Host)';
-    }
-  }
-  if (reply.status === 417 && reply.contentType === undefined && /\r\nexpect:/i.test(head) && !/\r\nexpect: *100-continue *(\r|$)/i.test(head)) {
-    return '417 bare (Node: unknown Expect)';
   }
   return undefined;
 }
@@ -431,7 +418,7 @@ class Tally {
     } else if (first.status === 400) {
       bump(this.outcomes, '400 InvalidArgument JSON');
     } else {
-      bump(this.outcomes, `${first.status}${first.status === 408 ? ' InvalidArgument JSON' : ''}`);
+      bump(this.outcomes, `${first.status}${first.status === 408 || first.status === 417 ? ' InvalidArgument JSON' : ''}`);
     }
   }
 }
@@ -446,7 +433,7 @@ function checkReply(reply: Reply): string | undefined {
   } catch {
     return `a ${reply.status} with a body that does not parse`;
   }
-  if (reply.status === 400 || reply.status === 408) {
+  if (reply.status === 400 || reply.status === 408 || reply.status === 417) {
     if (body.ErrorCode !== 'InvalidArgument' || typeof body.ErrorMessage !== 'string' || Object.keys(body).length !== 2) {
       return `a ${reply.status} without FC's InvalidArgument shape: ${reply.body.toString('utf8')}`;
     }

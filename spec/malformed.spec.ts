@@ -311,10 +311,18 @@ test('an HTTP/1.1 request without a Host header gets FC\'s JSON 400, not Node\'s
   assert.deepEqual(seen, []);
 });
 
-test('an Expect other than 100-continue: Node\'s 417, no handler runs, the server goes on', async (t) => {
+test('an Expect other than 100-continue: FC\'s JSON 417, the body it sent anyway drained, no handler runs, the server goes on', async (t) => {
   const { local, seen } = await recordingServer(t);
-  const result = await exchange(local.port, 'POST /invoke HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\nhi');
-  assert.equal(result.replies[0]?.status, 417, result.raw);
+  for (const path of ['/invoke', '/up']) {
+    const result = await exchange(local.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\nhi`);
+    const reply = result.replies[0];
+    assert.equal(reply?.status, 417, result.raw);
+    assert.equal(reply.header('content-type'), 'application/json');
+    assert.deepEqual(reply.json(), { ErrorCode: 'InvalidArgument', ErrorMessage: 'Unsupported expectation: Expect: 200-ok' });
+    assert.equal(reply.header('connection'), 'close');
+    assert.equal(result.ending, 'end');
+    assert.equal(result.trailing, 0);
+  }
   await settle();
   assert.deepEqual(seen, []);
   await assertServes(local.port);
