@@ -5,7 +5,7 @@
  * server asks for them, so a function without it does not pay for them at cold start.
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
-import { createRequire } from 'node:module';
+import { getAsyncHooks } from './builtins.js';
 import type { Context } from './context.js';
 
 let storage: AsyncLocalStorage<Context> | undefined;
@@ -22,6 +22,6 @@ export function getContext(): Context | undefined {
 /** The one storage shared by every server that enables `asyncContext`. */
 export function getContextStorage(): AsyncLocalStorage<Context> {
   if (storage) return storage;
-  const { AsyncLocalStorage: Storage } = createRequire(import.meta.url)('node:async_hooks') as typeof import('node:async_hooks');
+  const { AsyncLocalStorage: Storage } = getAsyncHooks();
   return storage = new Storage<Context>();
 }

@@ -4,14 +4,16 @@
  * and, for a refused request, drain what is still coming for a bounded time so the client reads
  * its 400 instead of a connection reset.
  */
-import { Readable } from 'node:stream';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import { LimitError } from './errors.js';
 
 /** How long a refused request's remaining body is read and thrown away before the socket is closed. */
 export const DRAIN_TIMEOUT_MS = 10_000;
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/** `Readable.prototype.push`, reached through `node:http` (already loaded) rather than `node:stream`. */
+const pushToStream = IncomingMessage.prototype.push;
 
 /** The error for a body over `limit`; `size` is what was counted when the count stopped. */
 export function createBodyLimitError(limit: number, size: number, declared: boolean): LimitError {
@@ -189,7 +191,7 @@ function pushCounted(this: GuardedRequest, chunk: unknown, encoding?: BufferEnco
       return true;
     }
   }
-  return Readable.prototype.push.call(this, chunk, encoding);
+  return pushToStream.call(this, chunk, encoding);
 }
 
 function emitRefusal(req: GuardedRequest): void {

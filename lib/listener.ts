@@ -3,7 +3,7 @@
  * request limits, prints the markers, dispatches on the control path, and writes the response.
  */
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
-import { inspect } from 'node:util';
+import { getUtil } from './builtins.js';
 import { abortBody, createBodyLimitError, drainRequest, guardRequestBody, holdConnectionOpen, readBody } from './body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
 import { describeError, FunctionError, GatewayError, LimitError, type FunctionErrorBody } from './errors.js';
@@ -459,7 +459,7 @@ function finishInvocation<A, B>(inv: Invocation, sender: Sender<A, B>, a: A, b: 
 /** Prints a runtime log line in FC's format with the request id, secrets scrubbed. */
 function log(inv: Invocation, level: LogLevel, ...args: unknown[]): void {
   if (!inv.runtime.shouldLog(level)) return;
-  const text = args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg, { depth: 4 }))).join(' ');
+  const text = args.map((arg) => (typeof arg === 'string' ? arg : getUtil().inspect(arg, { depth: 4 }))).join(' ');
   writeOut(redact(formatLogLine(level, inv.requestId, [text]), inv.context.secrets));
 }
 

@@ -2,7 +2,7 @@
  * Log lines in FC's format, and the logger handed to handlers. They go to stdout through
  * `writeOut` (output.ts), the same sink as FC's request markers, so they keep their order.
  */
-import { format } from 'node:util';
+import { getUtil } from './builtins.js';
 import { writeOut } from './output.js';
 
 /** The levels of {@link Logger}, lowest first. */
@@ -43,7 +43,7 @@ export interface Logger {
  * runtime prints it. `message` is formatted like `console.log` (`%s`, `%o`, objects inspected).
  */
 export function formatLogLine(level: LogLevel, requestId: string, args: readonly unknown[]): string {
-  return new Date().toISOString() + ' ' + requestId + ' [' + level + '] ' + format(...args) + '\n';
+  return new Date().toISOString() + ' ' + requestId + ' [' + level + '] ' + getUtil().format(...args) + '\n';
 }
 
 /**

@@ -6,9 +6,9 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import { getContextStorage } from './async-context.js';
 import type { Context, ContextRuntime } from './context.js';
 import type { Handlers, HttpHandler } from './handlers.js';
-import { setMaxListeners } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { BodyWatch } from './body-timeout.js';
+import { getEvents } from './builtins.js';
 import { InitializeGate } from './initialize.js';
 import { isLevelEnabled, readEnvironmentSecrets, type LogLevel, type LogThreshold } from './logger.js';
 import type { ResolvedOptions } from './options.js';
@@ -20,7 +20,7 @@ import type { ResolvedOptions } from './options.js';
  */
 function createShutdownController(): AbortController {
   const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
+  getEvents().setMaxListeners(0, controller.signal);
   return controller;
 }
 
@@ -33,7 +33,7 @@ export class Runtime implements ContextRuntime {
   httpHandler: HttpHandler | undefined;
   readonly logThreshold: LogThreshold;
   readonly environmentSecrets: readonly string[];
-  readonly shutdownController = createShutdownController();
+  #shutdownController: AbortController | undefined;
   /** Set when shutdown begins: responses close their connections. */
   draining = false;
   /** FC called `GET /pre-stop` already, so shutdown does not run `preStop` again. */
@@ -59,6 +59,11 @@ export class Runtime implements ContextRuntime {
     this.environmentSecrets = readEnvironmentSecrets();
     this.storage = options.asyncContext ? getContextStorage() : undefined;
     this.bodyWatch = new BodyWatch(options.bodyTimeoutMs, onBodyStall);
+  }
+
+  /** Made on first use (a handler reading `context.signal`, or shutdown), not at cold start. */
+  get shutdownController(): AbortController {
+    return this.#shutdownController ??= createShutdownController();
   }
 
   get shutdownSignal(): AbortSignal {

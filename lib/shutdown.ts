@@ -3,8 +3,8 @@
  * unless FC already called `GET /pre-stop`, flush stdout, exit.
  */
 import type { Server } from 'node:http';
-import { inspect } from 'node:util';
 import { getContext } from './async-context.js';
+import { getUtil } from './builtins.js';
 import { Context } from './context.js';
 import { formatLogLine, redact } from './logger.js';
 import { writeMarker, writeOut } from './output.js';
@@ -62,7 +62,7 @@ async function runPreStop(runtime: Runtime, preStop: (context: Context) => unkno
       writeOut(formatLogLine('error', requestId, [`preStop did not finish within ${timeoutMs} ms`]));
     }
   } catch (error) {
-    if (runtime.shouldLog('error')) writeOut(redact(formatLogLine('error', requestId, [inspect(error)]), context.secrets));
+    if (runtime.shouldLog('error')) writeOut(redact(formatLogLine('error', requestId, [getUtil().inspect(error)]), context.secrets));
   }
   if (runtime.options.markers) writeMarker('PreStop', 'End', requestId);
 }
@@ -98,7 +98,7 @@ export function installSignalHandlers(server: Server, runtime: Runtime): void {
     }
     stopping = true;
     shutdown(server, runtime, reason).then((code) => exitAfterFlush(forcedCode ?? code), (error: unknown) => {
-      writeOut(`fc-container: shutdown failed: ${inspect(error)}\n`);
+      writeOut(`fc-container: shutdown failed: ${getUtil().inspect(error)}\n`);
       exitAfterFlush(1);
     });
   };
@@ -106,7 +106,7 @@ export function installSignalHandlers(server: Server, runtime: Runtime): void {
     const context = getContext();
     const secrets = context ? context.secrets : runtime.environmentSecrets;
     writeOut(redact(formatLogLine('error', context?.requestId ?? '-', [
-      `Uncaught exception outside a handler; shutting down: ${inspect(error)}`,
+      `Uncaught exception outside a handler; shutting down: ${getUtil().inspect(error)}`,
     ]), secrets));
     stop('uncaught exception', 1);
   };
