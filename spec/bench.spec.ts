@@ -10,7 +10,7 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   assert.equal(await new Promise((resolve) => build.on('exit', resolve)), 0, 'npm run build failed');
   const child = spawn(process.execPath, ['bench/run.mjs'], {
     cwd: ROOT,
-    env: { ...process.env, BENCH_SMOKE: '1', BENCH_WRITE: '0', BENCH_VARIANTS: 'raw,raw-fc,fc-container,fc-container-fetch' },
+    env: { ...process.env, BENCH_SMOKE: '1', BENCH_WRITE: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -22,9 +22,25 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost']) {
     assert.ok(out.includes(heading), `missing ${heading}`);
   }
-  for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch']) {
+  for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono']) {
     assert.match(out, new RegExp(`^\\| ${variant} \\| [\\d,.]+ \\|`, 'm'), `no numbers for ${variant}`);
   }
   assert.doesNotMatch(out, /FAILED:/);
   assert.match(out, /\| fc-container \| 400 \|/, 'the 7 MiB event was not refused with 400');
+});
+
+test('bench verdicts: the confidence interval of a median of paired ratios, and PASS/TIE/FAIL from it', async () => {
+  const { medianInterval, judgeInterval } = await import('../bench/lib/stats.mjs');
+  const ranks = (n: number): number[] => Array.from({ length: n }, (_, i) => n - i);
+  // Five rounds: only min..max reaches 90% (93.75%); thirty runs at 95%: the 10th to the 21st.
+  assert.deepEqual(medianInterval(ranks(5), 0.9), { lo: 1, hi: 5, coverage: 1 - 2 / 32 });
+  const thirty = medianInterval(ranks(30), 0.95);
+  assert.deepEqual([thirty.lo, thirty.hi], [10, 21]);
+  assert.ok(thirty.coverage >= 0.95 && thirty.coverage < 0.96, String(thirty.coverage));
+  assert.equal(judgeInterval(1.06, 1.9, 1, { higherIsBetter: true, strict: true }), 'PASS');
+  assert.equal(judgeInterval(0.94, 1.9, 1, { higherIsBetter: true, strict: true }), 'TIE');
+  assert.equal(judgeInterval(1, 1.2, 1, { higherIsBetter: true, strict: true }), 'TIE');
+  assert.equal(judgeInterval(0.8, 0.9, 1, { higherIsBetter: true }), 'FAIL');
+  assert.equal(judgeInterval(1.03, 1.07, 1.08, { higherIsBetter: false }), 'PASS');
+  assert.equal(judgeInterval(1.05, 1.09, 1.08, { higherIsBetter: false }), 'TIE');
 });

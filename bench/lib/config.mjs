@@ -50,9 +50,9 @@ function list(value) {
 /**
  * Resolves the settings: `overrides` (same keys as the result) win over the environment.
  *   BENCH_SMOKE=1        1 s, 1 round, no warm-up, 3 cold runs, 2 memory invocations
- *   BENCH_DURATION=5     seconds per measurement        BENCH_WARMUP=1   seconds of warm-up per workload
- *   BENCH_ROUNDS=3       rounds (fresh server per round) BENCH_CONNECTIONS=50
- *   BENCH_COLD_RUNS=20   BENCH_MEM_RUNS=3  BENCH_MEM_INVOCATIONS=20  BENCH_OVERSIZE_RUNS=10  BENCH_IMPORT_RUNS=10
+ *   BENCH_DURATION=3     seconds per measurement        BENCH_WARMUP=1   seconds of warm-up per workload
+ *   BENCH_ROUNDS=5       rounds (fresh server per round) BENCH_CONNECTIONS=50
+ *   BENCH_COLD_RUNS=30   BENCH_MEM_RUNS=3  BENCH_MEM_INVOCATIONS=20  BENCH_OVERSIZE_RUNS=10  BENCH_IMPORT_RUNS=10
  *   BENCH_VARIANTS=raw,fc-container   BENCH_SECTIONS=import,cold,memory,oversize,throughput
  *   BENCH_LOADGEN=wrk|autocannon      BENCH_KEEP_LOGS=1 (keep server stdout files in bench/results/run-<pid>/logs)
  *   BENCH_QUIET_SHARE=0.05  other processes' share of the cores above which the machine is "busy"
@@ -72,11 +72,11 @@ export function resolveConfig(overrides = {}, env = process.env) {
   if (badSections.length) throw new Error(`unknown section(s): ${badSections.join(', ')}; known: ${SECTIONS.join(', ')}`);
   return {
     smoke,
-    duration: pick('duration', 'BENCH_DURATION', 5, 1),
+    duration: pick('duration', 'BENCH_DURATION', 3, 1),
     warmup: pick('warmup', 'BENCH_WARMUP', 1, 0),
-    rounds: Math.max(1, Math.round(pick('rounds', 'BENCH_ROUNDS', 3, 1))),
+    rounds: Math.max(1, Math.round(pick('rounds', 'BENCH_ROUNDS', 5, 1))),
     connections: Math.max(1, Math.round(pick('connections', 'BENCH_CONNECTIONS', 50, 50))),
-    coldRuns: Math.max(1, Math.round(pick('coldRuns', 'BENCH_COLD_RUNS', 20, 3))),
+    coldRuns: Math.max(1, Math.round(pick('coldRuns', 'BENCH_COLD_RUNS', 30, 3))),
     memRuns: Math.max(1, Math.round(pick('memRuns', 'BENCH_MEM_RUNS', 3, 1))),
     memInvocations: Math.max(1, Math.round(pick('memInvocations', 'BENCH_MEM_INVOCATIONS', 20, 2))),
     oversizeRuns: Math.max(1, Math.round(pick('oversizeRuns', 'BENCH_OVERSIZE_RUNS', 10, 2))),

@@ -42,7 +42,7 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
   out.push('');
   out.push(table(['target', 'result', 'measured', 'threshold', 'noise'], targets.map((t) => [t.title, `**${t.verdict}**`, t.value, t.threshold, t.noise])));
   out.push('');
-  out.push('TIE: the distance to the threshold is within the measurement\'s own noise (throughput: the larger round-to-round spread (max-min)/median of the two variants; cold start: the 95% confidence interval of the paired per-run ratios; memory: the run-to-run range).');
+  out.push('Comparisons are judged on the median of paired ratios (fc-container and the other variant in the same throughput round, or the same cold-start run, so both saw the same machine), with a distribution-free confidence interval of that median from its order statistics (the noise column): PASS when the whole interval clears the threshold, FAIL when none of it does, TIE when it straddles the threshold. Memory: TIE when the value is within the run-to-run range of the threshold.');
   out.push('');
   if (results.throughput) {
     // Req/s on a shared VM swings with the host; the server's CPU time per request is steadier.

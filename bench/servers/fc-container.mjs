@@ -23,4 +23,5 @@ await serve({
   },
 }, { port, host: '127.0.0.1', asyncContext: process.env.BENCH_ASYNC_CONTEXT === '1' });
 
-process.stdout.write(`ready fc-container ${port}\n`);
+const name = process.env.BENCH_ASYNC_CONTEXT === '1' ? 'fc-container-async' : 'fc-container';
+process.stdout.write(`ready ${name} ${port}\n`);
