@@ -8,6 +8,7 @@ import { abortBody, createBodyLimitError, drainRequest, guardRequestBody, holdCo
 import { Context, kAbort, type ContextSource } from './context.js';
 import { describeError, FunctionError, GatewayError, LimitError, type FunctionErrorBody } from './errors.js';
 import { checkRequestLimits, createResponseHeadersError } from './limit-checks.js';
+import { frameByLength, getMeasuredLength, restoreMeasuredLength } from './framing.js';
 import { applyWriteHeadHeaders, hideRequestHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
 import { isConnectApp, type HttpHandler } from './handlers.js';
 import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.js';
@@ -516,7 +517,9 @@ function writeHeadChecked(
     reason = undefined;
   }
   if (headers) applyWriteHeadHeaders(this, headers as OutgoingHttpHeaders);
+  const measured = getMeasuredLength(this);
   const bytes = stripResponseHeaders(this, inv, warnStripped);
+  restoreMeasuredLength(this, measured);
   if (inv.runtime.draining) this.shouldKeepAlive = false;
   const limit = inv.runtime.options.limits.responseHeaders;
   if (bytes <= limit) return reason === undefined ? nodeWriteHead.call(this, statusCode) : nodeWriteHead.call(this, statusCode, reason);
@@ -551,6 +554,7 @@ function endWithMarker(this: FcResponse): ServerResponse {
 }
 
 function endNow(res: ServerResponse, args: IArguments): void {
+  frameByLength(res, args);
   ServerResponse.prototype.end.apply(res, args as unknown as Parameters<ServerResponse['end']>);
 }
 

@@ -14,11 +14,6 @@ import { FIXTURES, spawnServer, startServer, type LocalServer } from './helpers.
 import type { Options } from '../lib/index.js';
 import { exchange, rawRequest, type RawReply } from './raw-client.js';
 
-// Raw HTTP/1.1 on a TCP socket (local to this file: spec/helpers.ts is not ours to change).
-
-// ---------------------------------------------------------------------------------------------
-
-
 // ---------------------------------------------------------------------------------------------
 // An HTTP function that sets the headers a request asks for, the way the request asks.
 //   GET /?via=<way>&h=<name>:<value>&h=...&status=<n>&body=<text>

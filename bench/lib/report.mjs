@@ -1,5 +1,6 @@
 // The markdown report.
 import { FLOOR } from './coldstart.mjs';
+import { median, medianInterval, pairedRatios } from './stats.mjs';
 
 const MIB = 1024 * 1024;
 
@@ -46,18 +47,23 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
   out.push('');
   if (results.throughput) {
     // Req/s on a shared VM swings with the host; the server's CPU time per request is steadier.
+    // Paired like the targets: fc-container's CPU per request over the other's in the same round.
+    const cpuOf = (row) => row.rounds.map((rd) => (rd.error ? NaN : rd.cpuUsPerRequest));
     const cpuLine = results.throughput.map((t) => {
       const find = (name) => t.rows.find((r) => r.name === name && !r.failed);
       const fc = find('fc-container');
       if (!fc) return null;
       const parts = ['raw-fc', 'fastify', 'raw'].map((name) => {
         const other = find(name);
-        return other ? `${x(fc.cpuUsPerRequest / other.cpuUsPerRequest)} ${name}` : null;
+        if (!other) return null;
+        const paired = pairedRatios(cpuOf(fc), cpuOf(other)).filter(Number.isFinite);
+        const { lo, hi, coverage } = medianInterval(paired, 0.9);
+        return `${x(median(paired))} ${name} (${ms(lo, 3)}-${ms(hi, 3)}, ${(coverage * 100).toFixed(1)}% CI)`;
       }).filter(Boolean);
       return `${t.workload}: ${ms(fc.cpuUsPerRequest, 1)} us, ${parts.join(', ')}`;
     }).filter(Boolean);
     if (cpuLine.length) {
-      out.push(`For reference (not a target): fc-container's server CPU time per request (median of rounds) and its ratio to the others': ${cpuLine.join('; ')}.`);
+      out.push(`For reference (not a target): fc-container's server CPU time per request (median of rounds) and the median of its per-round paired ratios to the others' (below 1: less CPU per request): ${cpuLine.join('; ')}.`);
       out.push('');
     }
   }
