@@ -2,7 +2,7 @@
  * FC's header rules: which request headers an HTTP function never sees, which response headers a
  * function cannot set, and the one pass over the raw request headers that the hot path makes.
  */
-import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /**
  * Request headers FC never forwards to an HTTP function (seed: "Request Headers 不支持...").
@@ -171,6 +171,61 @@ export function applyWriteHeadHeaders(
 function appendHeaderValue(res: ServerResponse, name: string, value: OutgoingHttpHeader): void {
   if (res.hasHeader(name)) res.appendHeader(name, value as string | string[]);
   else res.setHeader(name, value);
+}
+
+/** Node's private `kOutHeaders` slot (lib/_http_outgoing.js); undefined until looked up, null when absent. */
+let kOutHeaders: symbol | null | undefined;
+
+/**
+ * Whether nothing was set on `res` through `setHeader`/`appendHeader`, read from Node's private
+ * `kOutHeaders` slot (null until the first header). False when this Node has no such slot, so
+ * callers fall back to the path that sees every header.
+ */
+export function holdsNoHeaders(res: ServerResponse): boolean {
+  if (kOutHeaders === undefined) {
+    kOutHeaders = Object.getOwnPropertySymbols(res).find((symbol) => symbol.description === 'kOutHeaders') ?? null;
+  }
+  return kOutHeaders !== null && (res as unknown as Record<symbol, unknown>)[kOutHeaders] === null;
+}
+
+/**
+ * The object given to `writeHead(status, headers)` without the names a function may not set (each
+ * heard by `onStripped` with `owner`) and without undefined values, as
+ * {@link applyWriteHeadHeaders} skips them: the object itself when nothing is to go, else a copy.
+ * For a response that {@link holdsNoHeaders}, this lets Node write the headers straight from the
+ * object, without storing each one first.
+ */
+export function filterHeaderObject<T>(headers: OutgoingHttpHeaders, owner: T, onStripped: (owner: T, name: string) => void): OutgoingHttpHeaders {
+  let kept: OutgoingHttpHeaders | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    const drop = value === undefined || isForbiddenResponseHeader(name.toLowerCase());
+    if (drop && value !== undefined) onStripped(owner, name.toLowerCase());
+    if (drop && kept === undefined) {
+      kept = {};
+      for (const earlier in headers) {
+        if (earlier === name) break;
+        kept[earlier] = headers[earlier];
+      }
+    } else if (!drop && kept !== undefined) {
+      kept[name] = value;
+    }
+  }
+  return kept ?? headers;
+}
+
+/** Bytes of a header object as {@link stripResponseHeaders} counts them (name + value per line). */
+export function countHeaderBytes(headers: OutgoingHttpHeaders): number {
+  let bytes = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    if (Array.isArray(value)) {
+      for (const item of value) bytes += name.length + String(item).length;
+    } else {
+      bytes += name.length + String(value).length;
+    }
+  }
+  return bytes;
 }
 
 /**

@@ -9,7 +9,7 @@ import { Context, kAbort, type ContextSource } from './context.js';
 import { describeError, FunctionError, GatewayError, LimitError, type FunctionErrorBody } from './errors.js';
 import { checkRequestLimits, createResponseHeadersError } from './limit-checks.js';
 import { frameByLength, getMeasuredLength, restoreMeasuredLength } from './framing.js';
-import { applyWriteHeadHeaders, hideRequestHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
+import { applyWriteHeadHeaders, countHeaderBytes, filterHeaderObject, hideRequestHeaders, holdsNoHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
 import { isConnectApp, type HttpHandler } from './handlers.js';
 import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.js';
 import { sendAfterMarkers, writeMarker, writeOut, type Sender } from './output.js';
@@ -277,10 +277,18 @@ function onEventBody(inv: Invocation, error: Error | null, body: Buffer): void {
   }
 }
 
+/**
+ * Whether the Initializer still has to succeed before the handler runs. Checked before awaiting
+ * {@link ensureInitialized}, so a warm request calls its handler in the same turn, with no
+ * promise or microtask in between.
+ */
+function needsInitializer(inv: Invocation): boolean {
+  const { gate } = inv.runtime;
+  return gate !== undefined && !gate.payload;
+}
+
 /** Makes sure the Initializer has succeeded; on failure answers the request and returns false. */
 async function ensureInitialized(inv: Invocation): Promise<boolean> {
-  const { gate } = inv.runtime;
-  if (!gate || gate.payload) return true;
   try {
     await runInitializer(inv);
     return true;
@@ -310,7 +318,7 @@ function callHandler<A extends unknown[]>(inv: Invocation, handler: (...args: A)
 }
 
 async function runEvent(inv: Invocation, event: Buffer): Promise<void> {
-  if (!(await ensureInitialized(inv))) return;
+  if (needsInitializer(inv) && !(await ensureInitialized(inv))) return;
   armTimeout(inv);
   let payload: Payload;
   try {
@@ -485,7 +493,7 @@ async function runHttp(inv: Invocation, handler: HttpHandler): Promise<void> {
   res.on('error', onHttpStreamError);
   res.on('close', onHttpResponseClose);
 
-  if (!(await ensureInitialized(inv))) return;
+  if (needsInitializer(inv) && !(await ensureInitialized(inv))) return;
   armTimeout(inv);
   try {
     const result = isConnectApp(handler)
@@ -516,13 +524,21 @@ function writeHeadChecked(
     headers = reason;
     reason = undefined;
   }
-  if (headers) applyWriteHeadHeaders(this, headers as OutgoingHttpHeaders);
-  const measured = getMeasuredLength(this);
-  const bytes = stripResponseHeaders(this, inv, warnStripped);
-  restoreMeasuredLength(this, measured);
+  let bytes: number;
+  if (headers !== undefined && !Array.isArray(headers) && holdsNoHeaders(this)) {
+    // The usual writeHead(status, { ... }) with nothing set before: Node writes from the object.
+    headers = filterHeaderObject(headers as OutgoingHttpHeaders, inv, warnStripped);
+    bytes = countHeaderBytes(headers as OutgoingHttpHeaders);
+  } else {
+    if (headers) applyWriteHeadHeaders(this, headers as OutgoingHttpHeaders);
+    headers = undefined;
+    const measured = getMeasuredLength(this);
+    bytes = stripResponseHeaders(this, inv, warnStripped);
+    restoreMeasuredLength(this, measured);
+  }
   if (inv.runtime.draining) this.shouldKeepAlive = false;
   const limit = inv.runtime.options.limits.responseHeaders;
-  if (bytes <= limit) return reason === undefined ? nodeWriteHead.call(this, statusCode) : nodeWriteHead.call(this, statusCode, reason);
+  if (bytes <= limit) return reason === undefined ? nodeWriteHead.call(this, statusCode, headers) : nodeWriteHead.call(this, statusCode, reason, headers);
 
   const error = createResponseHeadersError(bytes, limit);
   log(inv, 'error', `Response replaced: ${error.message}`);

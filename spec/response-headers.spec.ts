@@ -336,3 +336,56 @@ test('after a 502 for oversize headers the server keeps serving on the same proc
   assert.equal(reply.status, 200);
   assert.equal(calls(), 2);
 });
+
+// ---------------------------------------------------------------------------------------------
+// writeHead(status, object) on a response with no header set yet is written straight from the
+// object (headers.ts: filterHeaderObject); with headers set before, they are merged first.
+
+async function respondingServer(t: { after(fn: () => unknown): void }, respond: (res: ServerResponse) => void): Promise<LocalServer> {
+  const local = await startServer({ http: (_req, res) => respond(res) });
+  t.after(() => local.close());
+  return local;
+}
+
+function get(local: LocalServer): Promise<RawReply> {
+  return exchange(local.port, rawRequest('GET', '/', [['Host', '127.0.0.1'], ['Connection', 'close']]));
+}
+
+test('headers set with setHeader before writeHead(object) are merged with it and stripped alike', async (t) => {
+  const local = await respondingServer(t, (res) => {
+    res.setHeader('x-early', '1');
+    res.setHeader('server', 'handler-server');
+    res.writeHead(200, { 'x-late': '2', 'content-encoding': 'handler-gzip', 'x-fc-trace': 'handler-trace' });
+    res.end('ok');
+  });
+  const reply = await get(local);
+  assert.equal(reply.status, 200);
+  assert.deepEqual(valuesOf(reply, 'x-early'), ['1']);
+  assert.deepEqual(valuesOf(reply, 'x-late'), ['2']);
+  assert.doesNotMatch(headBlock(reply), /handler-server|handler-gzip|handler-trace/);
+  assert.equal(reply.body, 'ok');
+});
+
+test('a forbidden name amid a writeHead object: the names before and after it stay, in order', async (t) => {
+  const local = await respondingServer(t, (res) => {
+    res.writeHead(200, { 'x-a': '1', 'date': 'handler-date', 'x-b': ['2', '3'], 'keep-alive': 'handler-keep', 'x-c': '4' });
+    res.end('ok');
+  });
+  const reply = await get(local);
+  assert.equal(reply.status, 200);
+  const names = reply.headers.map(([name]) => name).filter((name) => name.startsWith('x-'));
+  assert.deepEqual(names, ['x-a', 'x-b', 'x-b', 'x-c']);
+  assert.doesNotMatch(headBlock(reply), /handler-date|handler-keep/);
+});
+
+test('an undefined value in a writeHead object is skipped, not an error', async (t) => {
+  const local = await respondingServer(t, (res) => {
+    res.writeHead(200, { 'x-missing': undefined, 'x-present': 'yes' });
+    res.end('ok');
+  });
+  const reply = await get(local);
+  assert.equal(reply.status, 200);
+  assert.equal(reply.header('x-missing'), undefined);
+  assert.equal(reply.header('x-present'), 'yes');
+  assert.equal(reply.body, 'ok');
+});
