@@ -525,8 +525,9 @@ function writeHeadChecked(
     reason = undefined;
   }
   let bytes: number;
-  if (headers !== undefined && !Array.isArray(headers) && holdsNoHeaders(this)) {
-    // The usual writeHead(status, { ... }) with nothing set before: Node writes from the object.
+  if (headers !== undefined && headers !== null && !Array.isArray(headers) && holdsNoHeaders(this)) {
+    // The usual writeHead(status, { ... }) with nothing set before: Node writes from the object,
+    // and, as on a plain Node server, getHeader() does not see those headers afterwards.
     headers = filterHeaderObject(headers as OutgoingHttpHeaders, inv, warnStripped);
     bytes = countHeaderBytes(headers as OutgoingHttpHeaders);
   } else {
