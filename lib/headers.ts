@@ -214,17 +214,22 @@ export function filterHeaderObject<T>(headers: OutgoingHttpHeaders, owner: T, on
   return kept ?? headers;
 }
 
-/** Bytes of a header object as {@link stripResponseHeaders} counts them (name + value per line). */
+/** Bytes of a header object as {@link stripResponseHeaders} counts them. */
 export function countHeaderBytes(headers: OutgoingHttpHeaders): number {
   let bytes = 0;
-  for (const name in headers) {
-    const value = headers[name];
-    if (Array.isArray(value)) {
-      for (const item of value) bytes += name.length + String(item).length;
-    } else {
-      bytes += name.length + String(value).length;
-    }
-  }
+  for (const name in headers) bytes += countHeaderLineBytes(name, headers[name]);
+  return bytes;
+}
+
+/**
+ * Name + value bytes of one header as Node writes it: each value of an array is a line of its own
+ * and counts the name again. Node writes header strings one byte per character, so `.length` is
+ * the byte count.
+ */
+function countHeaderLineBytes(name: string, value: OutgoingHttpHeader | undefined): number {
+  if (!Array.isArray(value)) return name.length + String(value).length;
+  let bytes = 0;
+  for (const item of value) bytes += name.length + String(item).length;
   return bytes;
 }
 
@@ -242,12 +247,7 @@ export function stripResponseHeaders<T>(res: ServerResponse, owner: T, onStrippe
       onStripped(owner, name);
       continue;
     }
-    const value = res.getHeader(name);
-    if (Array.isArray(value)) {
-      for (const item of value) bytes += name.length + String(item).length;
-    } else {
-      bytes += name.length + String(value).length;
-    }
+    bytes += countHeaderLineBytes(name, res.getHeader(name) as OutgoingHttpHeader | undefined);
   }
   return bytes;
 }

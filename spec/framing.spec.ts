@@ -75,9 +75,9 @@ interface Seen {
 }
 
 /** One request through `agent`, read whole, with its trailers and the socket it came on. */
-function fetchOn(port: number, agent: Agent, path: string, method = 'GET'): Promise<Seen> {
+function fetchOn(port: number, agent: Agent, path: string): Promise<Seen> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method, agent }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
@@ -110,9 +110,9 @@ async function startFraming(t: { after(fn: () => Promise<void>): void }): Promis
 }
 
 /** The response for case `name`, then a second request on the same keep-alive socket. */
-async function exchangeOn(t: { after(fn: () => Promise<void>): void }, name: string, method = 'GET'): Promise<{ first: Seen; second: Seen }> {
+async function exchangeOn(t: { after(fn: () => Promise<void>): void }, name: string): Promise<{ first: Seen; second: Seen }> {
   const { port, agent } = await startFraming(t);
-  const first = await fetchOn(port, agent, `/${encodeURIComponent(name)}`, method);
+  const first = await fetchOn(port, agent, `/${encodeURIComponent(name)}`);
   const second = await fetchOn(port, agent, '/next');
   assert.equal(second.text, 'next ok');
   assert.equal(second.socket, first.socket, 'the second request reused the keep-alive connection');
