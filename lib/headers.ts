@@ -199,8 +199,12 @@ export function filterHeaderObject<T>(headers: OutgoingHttpHeaders, owner: T, on
   let kept: OutgoingHttpHeaders | undefined;
   for (const name in headers) {
     const value = headers[name];
-    const drop = value === undefined || isForbiddenResponseHeader(name.toLowerCase());
-    if (drop && value !== undefined) onStripped(owner, name.toLowerCase());
+    let drop = value === undefined;
+    if (!drop) {
+      const lower = name.toLowerCase();
+      drop = isForbiddenResponseHeader(lower);
+      if (drop) onStripped(owner, lower);
+    }
     if (drop && kept === undefined) {
       kept = {};
       for (const earlier in headers) {

@@ -106,3 +106,31 @@ test('an Initializer result that cannot be serialised is a failure, and it is re
   assert.equal((await initialize(local.port)).text, 'ok');
   assert.equal(runs, 2);
 });
+
+test('once the Initializer has succeeded, a handler runs in the same turn as Node\'s request event', async (t) => {
+  // A second 'request' listener runs right after the runtime's, in the same turn: the handler has
+  // already been called there only if nothing was awaited between the two.
+  const calledBeforeNextListener: boolean[] = [];
+  let called = false;
+  const local = await startServer({
+    initialize: () => undefined,
+    invoke: () => {
+      called = true;
+      return 'ok';
+    },
+    http: (_req, res) => {
+      called = true;
+      res.end('ok');
+    },
+  });
+  t.after(() => local.close());
+  local.server.on('request', () => {
+    calledBeforeNextListener.push(called);
+    called = false;
+  });
+  await send(local.port, { method: 'POST', path: '/initialize', headers: { 'x-fc-control-path': '/initialize' } });
+  calledBeforeNextListener.length = 0;
+  assert.equal((await invoke(local.port)).text, 'ok');
+  assert.equal((await send(local.port, { path: '/hello' })).text, 'ok');
+  assert.deepEqual(calledBeforeNextListener, [true, true], 'invoke (empty event), then HTTP');
+});
