@@ -90,8 +90,19 @@ function onBodyClose(this: BodyRequest): void {
   settle(this, error, EMPTY_BODY);
 }
 
-const kDrainTimer = Symbol('fc-container.drainTimer');
-type DrainRequest = IncomingMessage & { [kDrainTimer]?: NodeJS.Timeout };
+const kDrain = Symbol('fc-container.drain');
+type DrainRequest = IncomingMessage & { [kDrain]?: { timer: NodeJS.Timeout; res: ServerResponse } };
+
+/**
+ * Calls `then(req, arg)` once `res` has been written out to the socket, on the next tick if it
+ * already has (`'finish'` comes when the last chunk was handed to the socket). The runtime's answer may be
+ * held behind FC's markers (output.ts); whatever would end or destroy the connection waits for it.
+ * If the connection closes first, `then` is not called: nobody is left to answer.
+ */
+export function whenWritten<A>(res: ServerResponse, then: (req: IncomingMessage, arg: A) => void, req: IncomingMessage, arg: A): void {
+  if (res.writableFinished) process.nextTick(then, req, arg);
+  else res.once('finish', () => then(req, arg));
+}
 
 /**
  * Keeps a refused request's connection open after its response (sent with `connection: close`),
@@ -106,19 +117,23 @@ export function holdConnectionOpen(res: ServerResponse): void {
 
 /**
  * Reads and throws away what is left of a refused request's body, then ends the connection
- * gracefully; if the body has not ended within {@link DRAIN_TIMEOUT_MS}, destroys the socket.
- * Call it right after sending the refusal with `connection: close`. A request already complete
- * needs no drain: Node closes the connection after the response.
+ * gracefully once the response is out; if the body has not ended within {@link DRAIN_TIMEOUT_MS},
+ * destroys the socket. Call it right after sending the refusal with `connection: close`. With
+ * `halfClose`, the connection is also half-closed as soon as the response is out (for a client
+ * that may be waiting to send, as after `Expect: 100-continue`) while what comes is still read:
+ * closing a socket with unread data would make the kernel send RST and lose the answer. A request
+ * already complete needs no drain: Node closes the connection after the response.
  */
-export function drainRequest(req: IncomingMessage, res: ServerResponse): void {
-  if (req.complete || (req as DrainRequest)[kDrainTimer]) return;
+export function drainRequest(req: IncomingMessage, res: ServerResponse, halfClose = false): void {
+  if (req.complete || (req as DrainRequest)[kDrain]) return;
   holdConnectionOpen(res);
   req.removeAllListeners('data');
   req.resume();
   const timer = setTimeout(destroyUndrained, DRAIN_TIMEOUT_MS, req);
   timer.unref();
-  (req as DrainRequest)[kDrainTimer] = timer;
+  (req as DrainRequest)[kDrain] = { timer, res };
   req.once('end', endDrained);
+  if (halfClose) whenWritten(res, endConnection, req, undefined);
 }
 
 function destroyUndrained(req: IncomingMessage): void {
@@ -126,13 +141,19 @@ function destroyUndrained(req: IncomingMessage): void {
 }
 
 function endDrained(this: DrainRequest): void {
-  clearTimeout(this[kDrainTimer]);
-  this.socket.end();
+  const drain = this[kDrain]!;
+  clearTimeout(drain.timer);
+  whenWritten(drain.res, endConnection, this, undefined);
+}
+
+function endConnection(req: IncomingMessage): void {
+  req.socket?.end();
 }
 
 const kGuard = Symbol('fc-container.guard');
 
 interface GuardState {
+  res: ServerResponse;
   limit: number;
   received: number;
   refused: LimitError | undefined;
@@ -151,16 +172,17 @@ type GuardedRequest = IncomingMessage & { [kGuard]?: GuardState };
  * chunk is buffered, whoever reads the stream and however. Past the limit, chunks and the final
  * `push(null)` are dropped (no more `data`, no `end`) and `onRefused` is called once. When it
  * returns true (it answered the client with `connection: close` and {@link holdConnectionOpen}),
- * the rest of the body is drained, the connection ended, and only then is the {@link LimitError}
+ * the rest of the body is drained, the connection ended once the answer is out, and only then is the {@link LimitError}
  * emitted on the request, so a handler that closes the socket on error cannot cut the client off
  * before it has read the answer; when false, the error is emitted at once.
  */
 export function guardRequestBody(
   req: IncomingMessage,
+  res: ServerResponse,
   limit: number,
   onRefused: (req: IncomingMessage, error: LimitError) => boolean,
 ): void {
-  (req as GuardedRequest)[kGuard] = { limit, received: 0, refused: undefined, emitWhenDrained: false, timer: undefined, onRefused };
+  (req as GuardedRequest)[kGuard] = { res, limit, received: 0, refused: undefined, emitWhenDrained: false, timer: undefined, onRefused };
   req.push = pushCounted;
 }
 
@@ -169,11 +191,9 @@ function pushCounted(this: GuardedRequest, chunk: unknown, encoding?: BufferEnco
   if (guard.refused) {
     if (chunk === null) {
       clearTimeout(guard.timer);
-      if (guard.emitWhenDrained) {
-        // The runtime answered with `connection: close` and held the socket open: close it now.
-        this.socket.end();
-        process.nextTick(emitRefusal, this);
-      }
+      // The runtime answered with `connection: close` and held the socket open: close it once
+      // that answer is out (it may still be held behind FC's markers), then tell the handler.
+      if (guard.emitWhenDrained) whenWritten(guard.res, endRefusedConnection, this, undefined);
     }
     // Answer true so the parser keeps the socket flowing (false would make it stop reading, and
     // the drain would never finish).
@@ -192,6 +212,11 @@ function pushCounted(this: GuardedRequest, chunk: unknown, encoding?: BufferEnco
     }
   }
   return pushToStream.call(this, chunk, encoding);
+}
+
+function endRefusedConnection(req: IncomingMessage): void {
+  req.socket?.end();
+  process.nextTick(emitRefusal, req);
 }
 
 function emitRefusal(req: GuardedRequest): void {

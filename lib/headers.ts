@@ -52,6 +52,8 @@ export interface RequestHeaderScan {
   basePath: string;
   /** `x-fc-function-timeout` in seconds; 0 when absent or not a positive number. */
   functionTimeout: number;
+  /** `x-fc-initialization-timeout` in seconds (sent on `/initialize`); 0 when absent or not a positive number. */
+  initializationTimeout: number;
   /** `content-length` as a number; -1 when absent. */
   contentLength: number;
   /** Whether `transfer-encoding` is present (a body of unknown length follows). */
@@ -115,12 +117,18 @@ function readFcHeader(name: string, value: string, out: RequestHeaderScan): void
       if (name.toLowerCase() === 'x-fc-base-path') out.basePath = value;
       break;
     case 21:
-      if (name.toLowerCase() === 'x-fc-function-timeout') {
-        const seconds = Number(value);
-        out.functionTimeout = seconds > 0 && Number.isFinite(seconds) ? seconds : 0;
-      }
+      if (name.toLowerCase() === 'x-fc-function-timeout') out.functionTimeout = parseSeconds(value);
+      break;
+    case 27:
+      if (name.toLowerCase() === 'x-fc-initialization-timeout') out.initializationTimeout = parseSeconds(value);
       break;
   }
+}
+
+/** A timeout header's seconds; 0 (no timeout) when it is not a positive finite number. */
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  return seconds > 0 && Number.isFinite(seconds) ? seconds : 0;
 }
 
 /**

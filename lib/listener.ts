@@ -4,7 +4,7 @@
  */
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { getUtil } from './builtins.js';
-import { abortBody, createBodyLimitError, drainRequest, guardRequestBody, holdConnectionOpen, readBody } from './body.js';
+import { abortBody, drainRequest, guardRequestBody, holdConnectionOpen, readBody, whenWritten } from './body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
 import { describeError, FunctionError, GatewayError, LimitError, type FunctionErrorBody } from './errors.js';
 import { checkRequestLimits, createResponseHeadersError } from './limit-checks.js';
@@ -13,7 +13,9 @@ import { applyWriteHeadHeaders, countHeaderBytes, filterHeaderObject, hideReques
 import { isConnectApp, type HttpHandler } from './handlers.js';
 import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.js';
 import { sendAfterMarkers, writeMarker, writeOut, type Sender } from './output.js';
-import { FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
+import { clearHeaders, FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
+import { checkEndArguments } from './end-checks.js';
+import { asRuntime, ignoreLateCalls } from './late-writes.js';
 import { generateRequestId } from './request-id.js';
 import { EMPTY_PAYLOAD, serializeResult, type Payload } from './result.js';
 import type { Runtime } from './runtime.js';
@@ -131,6 +133,7 @@ type FcResponse = ServerResponse & { [kInvocation]?: Invocation; _hasBody?: bool
 /** Node's own `writeHead` and `write`, loosely typed to forward whatever overload a handler used. */
 const nodeWriteHead = ServerResponse.prototype.writeHead as (this: ServerResponse, status: number, ...rest: unknown[]) => ServerResponse;
 const nodeWrite = ServerResponse.prototype.write as (this: ServerResponse, chunk: string) => boolean;
+const nodeDestroy = ServerResponse.prototype.destroy;
 
 /**
  * Returns the `request` listener for a runtime. The listener itself allocates one
@@ -240,22 +243,31 @@ function describeUnmetExpectation(req: IncomingMessage): GatewayError {
   return new GatewayError('FC_EXPECTATION_FAILED', `Unsupported expectation: Expect: ${String(req.headers.expect).slice(0, 100)}`);
 }
 
+/** How a refused request's connection ends: closed after the answer, drained, or half-closed and drained. */
+const CLOSE_AFTER_ANSWER = 0;
+const DRAIN_THEN_CLOSE = 1;
+const HALF_CLOSE_AND_DRAIN = 2;
+type RefusalClose = typeof CLOSE_AFTER_ANSWER | typeof DRAIN_THEN_CLOSE | typeof HALF_CLOSE_AND_DRAIN;
+
 /**
  * Answers a request over a limit with FC's 400 and `connection: close`, then drains what is left
- * of its body before closing. With `Expect: 100-continue` the client has not sent the body and
- * waits: it gets the 400 instead of `100 Continue` (RFC 9110 §10.1.1) and the connection closes.
+ * of its body before closing. With `Expect: 100-continue` the client gets the 400 instead of
+ * `100 Continue` (RFC 9110 §10.1.1); it may have sent the body anyway without waiting (RFC 9110
+ * §10.1.1 allows it), so that is drained too, while the connection is half-closed once the 400 is
+ * out, so a client that does wait sees the end at once.
  */
 function refuseRequest(inv: Invocation, error: GatewayError, expectContinue: boolean): void {
   log(inv, 'warn', `Request refused: ${error.message}`);
   inv.settled = true;
   // A stalled body is not drained: the client is not sending it.
-  finishInvocation(inv, sendRefusal, error, !expectContinue && error.code !== 'FC_BODY_TIMEOUT');
+  const close = error.code === 'FC_BODY_TIMEOUT' ? CLOSE_AFTER_ANSWER : expectContinue ? HALF_CLOSE_AND_DRAIN : DRAIN_THEN_CLOSE;
+  finishInvocation(inv, sendRefusal, error, close);
 }
 
-/** Sends FC's 400 with `connection: close`, then, when `drain`, drains the rest of the body. */
-function sendRefusal(res: ServerResponse, error: GatewayError, drain: boolean): void {
+/** Sends FC's 400 with `connection: close`, then drains the rest of the body as `close` says. */
+function sendRefusal(res: ServerResponse, error: GatewayError, close: RefusalClose): void {
   sendGatewayError(res, error, true);
-  if (drain) drainRequest(res.req, res);
+  if (close !== CLOSE_AFTER_ANSWER) drainRequest(res.req, res, close === HALF_CLOSE_AND_DRAIN);
 }
 
 function respondMissingHandler(inv: Invocation): void {
@@ -380,9 +392,10 @@ function clearInvocationTimer(this: FcResponse): void {
 function onFunctionTimeout(inv: Invocation): void {
   if (inv.settled) return;
   const error = new FunctionError('FunctionTimeout', `Function timed out after ${inv.timeoutSeconds} seconds`);
+  // The answer is chosen first, so whatever the handler does when told to stop is a late call.
+  failInvocation(inv, error, inv.route === ROUTE_HTTP ? 504 : 404);
   // The handler cannot be stopped, but it can be told to stop.
   inv.contextIfCreated?.[kAbort](new DOMException(error.message, 'TimeoutError'));
-  failInvocation(inv, error, inv.route === ROUTE_HTTP ? 504 : 404);
 }
 
 /**
@@ -399,10 +412,11 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
   }
   inv.settled = true;
   const { res } = inv;
+  detachHandler(inv);
   if (res.headersSent || res.writableEnded) {
     log(inv, 'error', error);
     endInvocation(inv);
-    if (!res.writableEnded) res.destroy();
+    if (!res.writableEnded) nodeDestroy.call(res);
     return;
   }
   if (error instanceof GatewayError) {
@@ -421,25 +435,29 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
 }
 
 /** Sends FC's gateway error on a response a handler may have half prepared. */
-function sendFreshGatewayError(res: ServerResponse, error: GatewayError): void {
-  resetResponse(res);
+const sendFreshGatewayError = asRuntime((res: ServerResponse, error: GatewayError): void => {
+  clearHeaders(res);
   sendGatewayError(res, error);
-}
+});
 
 /** Sends a function error on a response a handler may have half prepared. */
-function sendFreshFunctionError(res: ServerResponse, status: number, body: FunctionErrorBody): void {
-  resetResponse(res);
+const sendFreshFunctionError = asRuntime((res: ServerResponse, status: number, body: FunctionErrorBody): void => {
+  clearHeaders(res);
   sendFunctionError(res, status, body);
-}
+});
 
 /**
- * Makes a response the runtime's own again: drops the handler's (and the runtime's) overrides of
- * `writeHead`/`end` and every header the handler set.
+ * The runtime answers an HTTP function's request itself: from now on the handler's calls on its
+ * response are ignored (late-writes.ts), logged once. A no-op for other routes, whose handlers
+ * never see the response.
  */
-function resetResponse(res: ServerResponse): void {
-  if (Object.hasOwn(res, 'writeHead')) delete (res as { writeHead?: unknown }).writeHead;
-  if (Object.hasOwn(res, 'end')) delete (res as { end?: unknown }).end;
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
+function detachHandler(inv: Invocation): void {
+  if (inv.res.end === endWithMarker) ignoreLateCalls(inv.res, reportLateCall);
+}
+
+function reportLateCall(res: ServerResponse): void {
+  const inv = (res as FcResponse)[kInvocation]!;
+  log(inv, 'warn', 'The function wrote to its response after the runtime had answered the request: ignored');
 }
 
 /**
@@ -484,7 +502,7 @@ async function runHttp(inv: Invocation, handler: HttpHandler): Promise<void> {
   if (inv.basePath && options.stripBasePath) req.url = stripBasePath(req.url ?? '/', inv.basePath);
   // A body without content-length could run past the limit: count it as the parser delivers it.
   if (inv.contentLength === -1 && inv.chunked) {
-    guardRequestBody(req, options.limits.body, onHttpBodyRefused);
+    guardRequestBody(req, res, options.limits.body, onHttpBodyRefused);
   }
   // Own properties, not a subclass: Express swaps the response's prototype for its own.
   res.writeHead = writeHeadChecked as ServerResponse['writeHead'];
@@ -560,10 +578,14 @@ function writeHeadChecked(
 
 /**
  * `res.end` of an HTTP function: queues the End marker and makes the real `end` wait for it (in
- * this same turn; see output.ts). Returns the response, as `end` does.
+ * this same turn; see output.ts). Returns the response, as `end` does. What Node's `end` would
+ * throw to its caller (a bad chunk, encoding or status code) is thrown here, in the handler's
+ * turn, so the handler (or its framework's error handling) sees it as on a plain Node server.
  */
 function endWithMarker(this: FcResponse): ServerResponse {
   const inv = this[kInvocation]!;
+  // eslint-disable-next-line prefer-rest-params -- the same arguments end() will get
+  checkEndArguments(this, arguments);
   inv.settled = true;
   // eslint-disable-next-line prefer-rest-params -- forward end()'s overloads untouched
   finishInvocation(inv, endNow, arguments, undefined);
@@ -602,16 +624,17 @@ function onHttpBodyRefused(req: IncomingMessage, error: LimitError): boolean {
   if (inv.res.headersSent) return false;
   log(inv, 'warn', `Request refused: ${error.message}`);
   inv.settled = true;
+  detachHandler(inv);
   finishInvocation(inv, sendHttpRefusal, error, undefined);
   return true;
 }
 
 /** Sends FC's 400 on an HTTP function's response and keeps the connection for the drain (body.ts). */
-function sendHttpRefusal(res: ServerResponse, error: GatewayError): void {
-  resetResponse(res);
+const sendHttpRefusal = asRuntime((res: ServerResponse, error: GatewayError): void => {
+  clearHeaders(res);
   sendGatewayError(res, error, true);
   holdConnectionOpen(res);
-}
+});
 
 /** Warns once per process for each response header name the runtime strips. */
 function warnStripped(inv: Invocation, name: string): void {
@@ -638,18 +661,22 @@ export function onBodyStall(req: IncomingMessage): void {
   if (!inv.settled && !inv.res.headersSent) {
     log(inv, 'warn', `Request refused: ${error.message}`);
     inv.settled = true;
+    detachHandler(inv);
     finishInvocation(inv, sendStallRefusal, error, undefined);
-  } else {
-    endInvocation(inv);
-    req.socket.destroy();
+    // The handler hears of the stall once the 408 is out: destroying the request in its error
+    // handling destroys the socket, which would lose an answer still held behind the markers.
+    whenWritten(inv.res, emitRequestError, req, error);
+    return;
   }
+  endInvocation(inv);
+  req.socket.destroy();
   process.nextTick(emitRequestError, req, error);
 }
 
-function sendStallRefusal(res: ServerResponse, error: GatewayError): void {
-  resetResponse(res);
+const sendStallRefusal = asRuntime((res: ServerResponse, error: GatewayError): void => {
+  clearHeaders(res);
   sendGatewayError(res, error, true);
-}
+});
 
 function emitRequestError(req: IncomingMessage, error: Error): void {
   req.emit('error', error);

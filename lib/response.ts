@@ -2,7 +2,7 @@
  * The responses the runtime writes itself: a handler's result, FC's gateway errors and function
  * errors. Each is one `writeHead` and one `end`, so Node sends headers and body in one write.
  */
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { FunctionErrorBody, GatewayError } from './errors.js';
 import type { Payload } from './result.js';
 
@@ -11,6 +11,18 @@ export const FC_STATUS_OK = '200';
 export const FC_STATUS_FAILED = '404';
 
 const JSON_TYPE = 'application/json';
+
+/**
+ * Node's own `writeHead`, `end` and `removeHeader`: the runtime's answers never go through a
+ * handler's response overrides (the runtime's own, or the no-ops of late-writes.ts).
+ */
+const { writeHead: nodeWriteHead, removeHeader: nodeRemoveHeader } = ServerResponse.prototype;
+const nodeEnd = ServerResponse.prototype.end as (this: ServerResponse, body: string | Uint8Array) => ServerResponse;
+
+/** Removes every header a handler set on a response the runtime answers itself. */
+export function clearHeaders(res: ServerResponse): void {
+  for (const name of res.getHeaderNames()) nodeRemoveHeader.call(res, name);
+}
 
 /** Byte length of a body: `Buffer.byteLength` for a string (UTF-8), the view's length for bytes. */
 function byteLength(body: string | Uint8Array): string {
@@ -22,10 +34,10 @@ function byteLength(body: string | Uint8Array): string {
  * after an explicit `writeHead`, Node would otherwise frame the body as chunked.
  */
 export function sendPayload(res: ServerResponse, status: number, payload: Payload): void {
-  res.writeHead(status, payload.contentType === undefined
+  nodeWriteHead.call(res, status, payload.contentType === undefined
     ? { 'content-length': byteLength(payload.body), 'x-fc-status': FC_STATUS_OK }
     : { 'content-type': payload.contentType, 'content-length': byteLength(payload.body), 'x-fc-status': FC_STATUS_OK });
-  res.end(payload.body);
+  nodeEnd.call(res, payload.body);
 }
 
 /** Sends `{"ErrorCode","ErrorMessage"}` with the error's status, as FC's gateway does. */
@@ -33,8 +45,8 @@ export function sendGatewayError(res: ServerResponse, error: GatewayError, close
   const body = JSON.stringify(error);
   const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'content-length': byteLength(body) };
   if (close) headers.connection = 'close';
-  res.writeHead(error.status, headers);
-  res.end(body);
+  nodeWriteHead.call(res, error.status, headers);
+  nodeEnd.call(res, body);
 }
 
 /**
@@ -43,6 +55,6 @@ export function sendGatewayError(res: ServerResponse, error: GatewayError, close
  */
 export function sendFunctionError(res: ServerResponse, status: number, body: FunctionErrorBody): void {
   const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': byteLength(json), 'x-fc-status': FC_STATUS_FAILED });
-  res.end(json);
+  nodeWriteHead.call(res, status, { 'content-type': JSON_TYPE, 'content-length': byteLength(json), 'x-fc-status': FC_STATUS_FAILED });
+  nodeEnd.call(res, json);
 }

@@ -134,3 +134,28 @@ test('once the Initializer has succeeded, a handler runs in the same turn as Nod
   assert.equal((await send(local.port, { path: '/hello' })).text, 'ok');
   assert.deepEqual(calledBeforeNextListener, [true, true], 'invoke (empty event), then HTTP');
 });
+
+test('x-fc-initialization-timeout: 0.2 and an Initializer that never settles: /initialize answers FunctionTimeout', { timeout: 10_000 }, async (t) => {
+  let runs = 0;
+  let release: () => void = () => {};
+  const stuck = new Promise<void>((resolve) => { release = resolve; });
+  const local = await startServer({
+    initialize: async () => {
+      runs++;
+      await stuck;
+      return 'ready';
+    },
+  });
+  t.after(() => { release(); return local.close(); });
+  const started = Date.now();
+  const reply = await send(local.port, {
+    method: 'POST',
+    path: '/initialize',
+    headers: { 'x-fc-control-path': '/initialize', 'x-fc-initialization-timeout': '0.2' },
+  });
+  assert.equal(reply.status, 404);
+  assert.equal(reply.json().errorType, 'FunctionTimeout');
+  assert.match(reply.json().errorMessage, /timed out after 0\.2 seconds/);
+  assert.ok(Date.now() - started < 5_000);
+  assert.equal(runs, 1);
+});

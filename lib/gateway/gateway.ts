@@ -381,7 +381,7 @@ export class Gateway extends EventEmitter {
       return;
     }
     const scan: RequestHeaderScan = {
-      headerBytes: 0, controlPath: '', requestId: '', basePath: '', functionTimeout: 0,
+      headerBytes: 0, controlPath: '', requestId: '', basePath: '', functionTimeout: 0, initializationTimeout: 0,
       contentLength: -1, chunked: false,
     hasHost: false, hasHiddenHeaders: false,
     };
