@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { getContext } from './async-context.js';
+import { closeUnservedConnections, trackConnections } from './connections.js';
 import { getUtil } from './builtins.js';
 import { Context } from './context.js';
 import { formatLogLine, redact } from './logger.js';
@@ -11,7 +12,7 @@ import { writeMarker, writeOut } from './output.js';
 import { generateRequestId } from './request-id.js';
 import type { Runtime } from './runtime.js';
 
-/** How often idle keep-alive connections are closed while draining (a busy one turns idle when its response ends). */
+/** How often idle connections are closed while draining (a busy one turns idle when its response ends). */
 const IDLE_SWEEP_MS = 25;
 
 /**
@@ -24,14 +25,14 @@ export async function shutdown(server: Server, runtime: Runtime, reason: string)
   runtime.shutdownController.abort(new DOMException(`Shutting down (${reason})`, 'AbortError'));
   const timeoutMs = runtime.options.shutdownTimeoutMs;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  closeUnservedConnections(server);
+  const sweep = setInterval(closeUnservedConnections, IDLE_SWEEP_MS, server);
   let code = 0;
   const drained = await settleWithin(closed, timeoutMs);
   clearInterval(sweep);
   if (!drained) {
-    const open = await new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count ?? 0)));
-    writeOut(`fc-container: shutdown timeout of ${timeoutMs} ms reached; ${open} request(s) cut off\n`);
+    const serving = closeUnservedConnections(server);
+    writeOut(`fc-container: shutdown timeout of ${timeoutMs} ms reached; ${serving} request(s) cut off\n`);
     server.closeAllConnections();
     code = 1;
   }
@@ -90,6 +91,7 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<bool
  * it as the function's error.
  */
 export function installSignalHandlers(server: Server, runtime: Runtime): void {
+  trackConnections(server);
   let stopping = false;
   const stop = (reason: string, forcedCode?: number): void => {
     if (stopping) {

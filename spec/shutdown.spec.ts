@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Agent } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
 import { FIXTURES, invoke, send, spawnServer } from './helpers.js';
 
 const SLOW = join(FIXTURES, 'slow.mjs');
@@ -59,4 +61,40 @@ test('preStop is not run again at SIGTERM when FC already called GET /pre-stop',
   server.kill('SIGTERM');
   assert.equal(await server.exited, 0);
   assert.equal(server.stdout().match(/preStop ran/g)?.length, 1);
+});
+
+/** Opens a connection and writes `data` (maybe nothing); resolves once it is connected. */
+async function openConnection(t: { after(fn: () => void): void }, port: number, data: string): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  t.after(() => socket.destroy());
+  await once(socket, 'connect');
+  if (data) socket.write(data);
+  return socket;
+}
+
+test('SIGTERM with a connection that sent nothing and one that sent half a request: exit 0, nothing cut off', async (t) => {
+  const server = await spawnServer(SLOW, ['--shutdown-timeout', '5000']);
+  t.after(() => server.kill('SIGKILL'));
+  const silent = await openConnection(t, server.port, '');
+  const half = await openConnection(t, server.port, 'POST /invoke HTTP/1.1\r\nHost: x\r\n');
+  // A request served on another connection shows both were accepted before the signal.
+  assert.equal((await invoke(server.port, '0')).status, 200);
+  server.kill('SIGTERM');
+  assert.equal(await server.exited, 0);
+  assert.doesNotMatch(server.stdout(), /cut off/);
+  // The server closed both: each client sees its connection close.
+  for (const socket of [silent, half]) if (!socket.destroyed) await once(socket, 'close');
+});
+
+test('at the grace period, the line counts requests, not connections: one stuck request beside an idle connection is 1', async (t) => {
+  const server = await spawnServer(SLOW, ['--shutdown-timeout', '300']);
+  t.after(() => server.kill('SIGKILL'));
+  await openConnection(t, server.port, '');
+  const stuck = invoke(server.port, '10000').catch((error: Error) => error);
+  await server.waitForOutput(/FC Invoke Start/);
+  server.kill('SIGTERM');
+  assert.equal(await server.exited, 1);
+  assert.match(server.stdout(), /shutdown timeout of 300 ms reached; 1 request\(s\) cut off/);
+  assert.ok((await stuck) instanceof Error);
 });
