@@ -14,10 +14,15 @@
  *   (lib/_http_outgoing.js). Writes to files and pipes are synchronous on Linux (Node docs, "A note
  *   on process I/O"), so when FC freezes the instance after the response, no marker is pending.
  * - Nothing lost at exit: the batch is written in an `'exit'` listener.
+ * - Bounded when stdout is slow: a pipe read slowly (FC's log agent under a flood) fills, and Node
+ *   then buffers every further write in memory. While stdout holds unwritten bytes, final writes
+ *   keep waiting, and go out once it has drained: responses slow to the pace of the log reader,
+ *   and the buffer holds at most what the requests in flight printed. No marker of an answered
+ *   request is ever left in memory.
  * Output written to file descriptor 1 without `process.stdout` (`fs.writeSync(1, …)`, a logger
  * with its own fd stream) bypasses the first rule: its lines may come before the Start marker.
  */
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { MarkerKind } from './logger.js';
 
 type Write = (this: NodeJS.WriteStream, ...args: unknown[]) => boolean;
@@ -27,11 +32,28 @@ let scheduled = false;
 /** The final writes waiting for the batch, flat: sender, response, argument, argument, ... */
 const deferred: unknown[] = [];
 let nativeStdoutWrite: Write | undefined;
+/** stdout has bytes Node could not hand to the pipe yet: final writes wait for them to drain. */
+let backlogged = false;
 
-/** Writes on stdout at once, after any pending markers, bypassing the wrapper. */
+/**
+ * Writes on stdout at once, after any pending markers, bypassing the wrapper. A write to a full
+ * pipe is buffered by Node (`writableLength` stays above 0 after it): the first such write marks
+ * stdout backlogged until an empty write queued behind it calls back, which Node does once
+ * everything before it has reached the pipe.
+ */
 function writeNow(text: string): void {
   if (nativeStdoutWrite === undefined) installHooks();
-  nativeStdoutWrite!.call(process.stdout, text);
+  const stdout = process.stdout;
+  nativeStdoutWrite!.call(stdout, text);
+  if (!backlogged && stdout.writableLength > 0) {
+    backlogged = true;
+    nativeStdoutWrite!.call(stdout, '', onStdoutDrained);
+  }
+}
+
+function onStdoutDrained(): void {
+  backlogged = false;
+  flushMarkers();
 }
 
 /**
@@ -80,7 +102,7 @@ export type Sender<A, B> = (res: ServerResponse, a: A, b: B) => void;
  * marker. The arguments are stored flat, so deferring allocates nothing per response.
  */
 export function sendAfterMarkers<A, B>(sender: Sender<A, B>, res: ServerResponse, a: A, b: B): void {
-  if (pending === '') {
+  if (pending === '' && !backlogged) {
     sender(res, a, b);
     return;
   }
@@ -95,14 +117,21 @@ export function flushMarkers(): void {
     pending = '';
     writeNow(text);
   }
-  if (deferred.length === 0) return;
+  // Held until stdout drains (onStdoutDrained flushes again).
+  if (deferred.length === 0 || backlogged) return;
   const batch = deferred.splice(0, deferred.length);
   for (let i = 0; i < batch.length; i += 4) {
+    const res = batch[i + 1] as ServerResponse;
     try {
-      (batch[i] as Sender<unknown, unknown>)(batch[i + 1] as ServerResponse, batch[i + 2], batch[i + 3]);
+      (batch[i] as Sender<unknown, unknown>)(res, batch[i + 2], batch[i + 3]);
     } catch (error) {
-      // One response failing to go out (a handler's invalid header) must not hold up the others.
-      writeNow(`fc-container: a response could not be sent: ${String((error as Error)?.stack ?? error)}\n`);
+      // One response failing to go out must not hold up the others, nor leave its client waiting
+      // for an answer that will never come: its connection is closed.
+      writeNow(`fc-container: a response could not be sent; its connection is closed: ${String((error as Error)?.stack ?? error)}\n`);
+      destroyResponse.call(res);
     }
   }
 }
+
+/** Node's own `destroy`: a handler's response may carry an override that ignores late calls. */
+const destroyResponse = ServerResponse.prototype.destroy;
