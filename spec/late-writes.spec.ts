@@ -12,6 +12,7 @@ import { exchange } from './raw-client.js';
 
 const ANSWERS = join(FIXTURES, 'answers.mjs');
 const EXPRESS = join(FIXTURES, 'late-express.cjs');
+const ANSWERS_FETCH = join(FIXTURES, 'answers-fetch.mjs');
 const LATE_LINE = /wrote to its response after the runtime had answered the request: ignored/g;
 const SEVEN_MIB = 7 * 1024 * 1024;
 
@@ -75,5 +76,15 @@ test('a handler answering its own body-limit error: 5 chunked 7 MiB uploads get 
     assert.equal(reply.json().ErrorCode, 'InvalidArgument');
   }
   await waitForLateLines(server, 5);
+  await assertStillServing(server);
+});
+
+test('a Fetch-style function returning an endless stream after its timeout: the 504 stands, the instance keeps serving', { timeout: 10_000 }, async (t) => {
+  const server = await start(t, ANSWERS_FETCH);
+  const replies = await Promise.all(Array.from({ length: 3 }, () => send(server.port, {
+    path: '/late-stream', headers: { 'x-fc-function-timeout': '0.2' },
+  })));
+  for (const reply of replies) assert.equal(reply.status, 504);
+  await server.waitForOutput(/(?:[\s\S]*returning the endless stream){3}/);
   await assertStillServing(server);
 });

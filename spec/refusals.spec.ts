@@ -14,6 +14,7 @@ import { exchange, parseReply, rawRequest, type RawReply } from './raw-client.js
 
 const ANSWERS = join(FIXTURES, 'answers.mjs');
 const EXPRESS = join(FIXTURES, 'late-express.cjs');
+const ANSWERS_FETCH = join(FIXTURES, 'answers-fetch.mjs');
 const SEVEN_MIB = 7 * 1024 * 1024;
 
 async function start(t: { after(fn: () => void): void }, module: string, args: string[] = []): Promise<ChildServer> {
@@ -39,6 +40,16 @@ test('a chunked 7 MiB upload written at once to a handler that reads it: 30 of 3
     assert.equal(reply.json().ErrorCode, 'InvalidArgument');
   }
   assert.equal((await send(server.port, { path: '/ok' })).text, 'ok');
+});
+
+test('the same upload to a Fetch-style function that reads it: 20 of 20 get the 400', async (t) => {
+  const server = await start(t, ANSWERS_FETCH);
+  const request = chunkedUpload('/', SEVEN_MIB);
+  for (let i = 0; i < 20; i++) {
+    const reply = await exchange(server.port, request);
+    assert.equal(reply.status, 400, `try ${i}`);
+    assert.equal(reply.json().ErrorCode, 'InvalidArgument');
+  }
 });
 
 test('Expect: 100-continue over the limit with the body sent at once: 20 of 20 get the 400', async (t) => {
