@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { finished } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +17,7 @@ import { HIDDEN_REQUEST_HEADERS, scanRequestHeaders, type RequestHeaderScan } fr
 import { checkRequestLimits, createResponseHeadersError, filterResponseHeaders } from '../limit-checks.js';
 import { getMaxHeaderSize } from '../limits.js';
 import { sendGatewayError } from '../response.js';
+import { describeLostRequest, exchangeWhole, headerValue, sendToInstance, type ExchangeSpec, type WholeResponse } from './exchange.js';
 import { canConnect, externalAddress, Instance, newInstanceId, StartError } from './instance.js';
 import { formatMemory } from './memory.js';
 import { Printer } from './output.js';
@@ -85,20 +86,6 @@ type InitOutcome =
 
 type GatewayInstance = Instance<InitOutcome>;
 
-interface ExchangeSpec {
-  method: string;
-  path: string;
-  headers: OutgoingHttpHeaders;
-  body: Buffer;
-}
-
-interface WholeResponse {
-  status: number;
-  rawHeaders: string[];
-  fcStatus: string | undefined;
-  body: Buffer;
-}
-
 /** Request headers the gateway never forwards: the ones FC drops, the body framing it redoes, and hop-by-hop ones. */
 const DROPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   ...HIDDEN_REQUEST_HEADERS,
@@ -118,10 +105,6 @@ export function newRequestId(): string {
 
 function isSuccess(fcStatus: string | undefined): boolean {
   return fcStatus === undefined || /^\s*2\d\d\s*$/.test(fcStatus);
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function clientIp(req: IncomingMessage): string {
@@ -475,56 +458,6 @@ export class Gateway extends EventEmitter {
     return headers;
   }
 
-  /** Sends one request to the instance; resolves at its response's head. A stale keep-alive socket is retried once. */
-  #exchange(instance: GatewayInstance, spec: ExchangeSpec, signal: AbortSignal): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const attempt = (retry: boolean): void => {
-        const req = httpRequest({
-          host: instance.host,
-          port: instance.port,
-          method: spec.method,
-          path: spec.path,
-          headers: spec.headers,
-          agent: instance.agent,
-          signal,
-        });
-        req.once('response', resolve);
-        req.once('error', (error: NodeJS.ErrnoException) => {
-          if (retry && req.reusedSocket && error.code === 'ECONNRESET' && !signal.aborted) attempt(false);
-          else reject(error);
-        });
-        req.end(spec.body.length > 0 ? spec.body : undefined);
-      };
-      attempt(true);
-    });
-  }
-
-  /** One whole exchange (the Initializer, PreStop) within `timeoutMs`; rejects with a `TimeoutError` past it. */
-  async #exchangeWhole(instance: GatewayInstance, spec: ExchangeSpec, timeoutMs: number): Promise<WholeResponse> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
-    try {
-      const res = await this.#exchange(instance, spec, controller.signal);
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      await finished(res);
-      return { status: res.statusCode ?? 0, rawHeaders: res.rawHeaders, fcStatus: headerValue(res.headers['x-fc-status']), body: Buffer.concat(chunks) };
-    } catch (error) {
-      if (controller.signal.aborted) throw new DOMException('timed out', 'TimeoutError');
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Why a request to the instance failed without an answer, once the process had a moment to exit. */
-  async #describeLostRequest(instance: GatewayInstance, error: Error): Promise<string> {
-    if (instance.child) await Promise.race([instance.exited, wait(500)]);
-    const exit = instance.exit;
-    if (exit) return `Process exited unexpectedly before completing request (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`;
-    return `The function's server closed the connection without answering (${(error as NodeJS.ErrnoException).code ?? error.message})`;
-  }
-
   // -------------------------------------------------------------------------------------------
   // The Initializer
 
@@ -562,12 +495,12 @@ export class Gateway extends EventEmitter {
     };
     let answer: WholeResponse;
     try {
-      answer = await this.#exchangeWhole(instance, { method: 'POST', path: '/initialize', headers, body: EMPTY }, o.initializationTimeout * 1000);
+      answer = await exchangeWhole(instance, { method: 'POST', path: '/initialize', headers, body: EMPTY }, o.initializationTimeout * 1000);
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
       const message = timedOut
         ? `Initializer timed out after ${o.initializationTimeout} seconds`
-        : await this.#describeLostRequest(instance, error as Error);
+        : (await describeLostRequest(instance, error as Error)).message;
       report(false, 0, message);
       this.#restart(instance, timedOut ? 'the Initializer timed out' : 'the Initializer did not answer');
       const body = Buffer.from(JSON.stringify({ errorMessage: message, errorType: timedOut ? 'InitializationTimeout' : 'InitializationError' }));
@@ -648,7 +581,7 @@ export class Gateway extends EventEmitter {
       this.#restart(instance, `an invocation timed out after ${o.timeout} s`);
     }, o.timeout * 1000);
     try {
-      const upstream = await this.#exchange(instance, spec, controller.signal);
+      const upstream = await sendToInstance(instance, spec, controller.signal);
       const answered = this.#respond(res, requestId, upstream, forceDownload);
       status = answered.status;
       error = answered.error;
@@ -656,12 +589,13 @@ export class Gateway extends EventEmitter {
     } catch (failure) {
       if (!timedOut) {
         status = res.headersSent ? status : 502;
-        error = 'UnhandledInvocationError';
         if (res.headersSent) {
+          error = UNHANDLED_INVOCATION_ERROR;
           res.destroy();
         } else {
-          const message = await this.#describeLostRequest(instance, failure as Error);
-          sendFunctionFailure(res, 502, requestId, { errorMessage: message, errorType: 'ProcessExited' });
+          const lost = await describeLostRequest(instance, failure as Error);
+          error = lost.errorType;
+          sendFunctionFailure(res, 502, requestId, { errorMessage: lost.message, errorType: lost.errorType });
         }
       }
     } finally {
@@ -786,7 +720,7 @@ export class Gateway extends EventEmitter {
     const requestId = newRequestId();
     const started = performance.now();
     try {
-      const answer = await this.#exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: this.#commonHeaders(requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000);
+      const answer = await exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: this.#commonHeaders(requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000);
       this.printer.line(`PreStop RequestId: ${requestId} answered ${answer.status} in ${(performance.now() - started).toFixed(2)} ms`);
     } catch (error) {
       const message = (error as Error).name === 'TimeoutError' ? `timed out after ${o.preStopTimeout} seconds` : (error as Error).message;
