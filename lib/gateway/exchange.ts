@@ -6,6 +6,8 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
+import { GatewayError } from '../errors.js';
+import type { Limits } from '../limits.js';
 import type { Instance } from './instance.js';
 
 /** What to send to the instance. */
@@ -31,6 +33,33 @@ type Process = Pick<Instance, 'child' | 'exited' | 'exit'>;
 
 /** How long a lost request waits for the process's exit to be reported, ms: the kernel closes a dying process's sockets before its parent hears of the exit. */
 const EXIT_GRACE_MS = 500;
+
+const KIB = 1024;
+/** The least response head the gateway reads: four times Node's default 16 KiB. */
+const MIN_RESPONSE_HEAD_BYTES = 64 * KIB;
+/** Room in the head beyond the limit for the status line and the headers stripped before counting. */
+const RESPONSE_HEAD_SLACK_BYTES = 16 * KIB;
+
+/**
+ * The response head the gateway's parser reads before it gives up. Node's default (16 KiB) makes
+ * a longer head a parse error (HPE_HEADER_OVERFLOW) that looks like a lost request; this is set
+ * far enough above the response-header limit that the limit, counted after stripping, decides,
+ * and a head past even this is refused as over the limit ({@link createHeadOverflowError}).
+ */
+export function getMaxResponseHeadSize(limits: Limits): number {
+  return Math.max(MIN_RESPONSE_HEAD_BYTES, limits.responseHeaders + RESPONSE_HEAD_SLACK_BYTES);
+}
+
+/** True for the parse error of a response head longer than the parser reads. */
+export function isHeadOverflow(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'HPE_HEADER_OVERFLOW';
+}
+
+/** FC's 502 `BadResponse` for a response head the parser stopped reading at `readBytes`. */
+export function createHeadOverflowError(readBytes: number, limit: number): GatewayError {
+  return new GatewayError('FC_RESPONSE_HEADERS_TOO_LARGE',
+    `Response headers are over ${readBytes} bytes (the head, unparsed); the limit is ${limit} bytes`, limit, readBytes);
+}
 
 /** `errorType` of an invocation whose connection was lost. */
 export type LostRequestType = 'ProcessExited' | 'ConnectionClosed';

@@ -17,7 +17,10 @@ import { HIDDEN_REQUEST_HEADERS, scanRequestHeaders, type RequestHeaderScan } fr
 import { checkRequestLimits, createResponseHeadersError, filterResponseHeaders } from '../limit-checks.js';
 import { getMaxHeaderSize } from '../limits.js';
 import { sendGatewayError } from '../response.js';
-import { describeLostRequest, exchangeWhole, headerValue, sendToInstance, type ExchangeSpec, type WholeResponse } from './exchange.js';
+import {
+  createHeadOverflowError, describeLostRequest, exchangeWhole, getMaxResponseHeadSize, headerValue, isHeadOverflow, sendToInstance,
+  type ExchangeSpec, type WholeResponse,
+} from './exchange.js';
 import { canConnect, externalAddress, Instance, newInstanceId, StartError } from './instance.js';
 import { formatMemory } from './memory.js';
 import { Printer } from './output.js';
@@ -166,6 +169,7 @@ export class Gateway extends EventEmitter {
   #starting: Promise<GatewayInstance> | undefined;
   #closing: Promise<void> | undefined;
   readonly #warned = new Set<string>();
+  readonly #maxResponseHead: number;
   readonly #onProcessExit = (): void => { this.#current?.killNow(); };
 
   constructor(options: ResolvedGatewayOptions) {
@@ -173,6 +177,7 @@ export class Gateway extends EventEmitter {
     this.options = options;
     this.printer = new Printer(options.stdout, options.stderr);
     this.#slots = new Slots(options.concurrency);
+    this.#maxResponseHead = getMaxResponseHeadSize(options.limits);
     this.#served = { functionName: options.functionName, serviceName: options.serviceName, customDomain: options.customDomain };
     this.server = createServer({
       maxHeaderSize: getMaxHeaderSize(options.limits),
@@ -495,7 +500,7 @@ export class Gateway extends EventEmitter {
     };
     let answer: WholeResponse;
     try {
-      answer = await exchangeWhole(instance, { method: 'POST', path: '/initialize', headers, body: EMPTY }, o.initializationTimeout * 1000);
+      answer = await exchangeWhole(instance, { method: 'POST', path: '/initialize', headers, body: EMPTY }, o.initializationTimeout * 1000, this.#maxResponseHead);
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
       const message = timedOut
@@ -581,7 +586,7 @@ export class Gateway extends EventEmitter {
       this.#restart(instance, `an invocation timed out after ${o.timeout} s`);
     }, o.timeout * 1000);
     try {
-      const upstream = await sendToInstance(instance, spec, controller.signal);
+      const upstream = await sendToInstance(instance, spec, controller.signal, this.#maxResponseHead);
       const answered = this.#respond(res, requestId, upstream, forceDownload);
       status = answered.status;
       error = answered.error;
@@ -592,6 +597,12 @@ export class Gateway extends EventEmitter {
         if (res.headersSent) {
           error = UNHANDLED_INVOCATION_ERROR;
           res.destroy();
+        } else if (isHeadOverflow(failure)) {
+          // The container answered, with a head past what the parser reads: over the limit, not lost.
+          const refusal = createHeadOverflowError(this.#maxResponseHead, o.limits.responseHeaders);
+          this.#replaceResponse(res, requestId, refusal);
+          status = refusal.status;
+          error = refusal.errorCode;
         } else {
           const lost = await describeLostRequest(instance, failure as Error);
           error = lost.errorType;
@@ -636,11 +647,8 @@ export class Gateway extends EventEmitter {
     const limit = this.options.limits.responseHeaders;
     if (filtered.bytes > limit) {
       const refusal = createResponseHeadersError(filtered.bytes, limit);
-      this.printer.warn(`RequestId: ${requestId} response replaced: ${refusal.message}`);
       upstream.resume();
-      res.setHeader('x-fc-request-id', requestId);
-      res.setHeader('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
-      sendGatewayError(res, refusal);
+      this.#replaceResponse(res, requestId, refusal);
       return { status: refusal.status, error: refusal.errorCode };
     }
     const fcStatus = headerValue(upstream.headers['x-fc-status']);
@@ -668,6 +676,14 @@ export class Gateway extends EventEmitter {
       }
     });
     return { status, error: failed ? UNHANDLED_INVOCATION_ERROR : undefined };
+  }
+
+  /** The container's answer broke FC's response rules: the caller gets FC's error instead. */
+  #replaceResponse(res: ServerResponse, requestId: string, refusal: GatewayError): void {
+    this.printer.warn(`RequestId: ${requestId} response replaced: ${refusal.message}`);
+    res.setHeader('x-fc-request-id', requestId);
+    res.setHeader('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
+    sendGatewayError(res, refusal);
   }
 
   #summarize(summary: InvocationSummary): void {
@@ -720,7 +736,7 @@ export class Gateway extends EventEmitter {
     const requestId = newRequestId();
     const started = performance.now();
     try {
-      const answer = await exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: this.#commonHeaders(requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000);
+      const answer = await exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: this.#commonHeaders(requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000, this.#maxResponseHead);
       this.printer.line(`PreStop RequestId: ${requestId} answered ${answer.status} in ${(performance.now() - started).toFixed(2)} ms`);
     } catch (error) {
       const message = (error as Error).name === 'TimeoutError' ? `timed out after ${o.preStopTimeout} seconds` : (error as Error).message;
