@@ -147,11 +147,11 @@ export async function exchangeWhole(instance: Upstream, spec: ExchangeSpec, time
 }
 
 /**
- * Why a request to the instance got no answer, once the process had a moment to exit: the process
+ * Why a request to the instance got no (whole) answer, once the process had a moment to exit: the process
  * exited (with its code or signal), or it lives and its server closed the connection (a worker of
  * a multi-process server that crashed, a handler that destroyed its socket).
  */
-export async function describeLostRequest(instance: Process, error: Error): Promise<{ errorType: LostRequestType; message: string }> {
+export async function describeLostRequest(instance: Process, error: Error, midAnswer = false): Promise<{ errorType: LostRequestType; message: string }> {
   if (instance.child) await Promise.race([instance.exited, wait(EXIT_GRACE_MS)]);
   const exit = instance.exit;
   if (exit) {
@@ -159,5 +159,6 @@ export async function describeLostRequest(instance: Process, error: Error): Prom
     return { errorType: 'ProcessExited', message: `Process exited unexpectedly before completing request (${how})` };
   }
   const reason = (error as NodeJS.ErrnoException).code ?? error.message;
-  return { errorType: 'ConnectionClosed', message: `The function's server closed the connection without answering (${reason})` };
+  const when = midAnswer ? 'before its answer was complete' : 'without answering';
+  return { errorType: 'ConnectionClosed', message: `The function's server closed the connection ${when} (${reason})` };
 }

@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { finished } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
 import { drainRequest, readBody } from '../body.js';
 import { answerClientError } from '../client-error.js';
@@ -17,6 +16,7 @@ import { HIDDEN_REQUEST_HEADERS, scanRequestHeaders, type RequestHeaderScan } fr
 import { checkRequestLimits, createResponseHeadersError, filterResponseHeaders } from '../limit-checks.js';
 import { getMaxHeaderSize } from '../limits.js';
 import { sendGatewayError } from '../response.js';
+import { answerLength, createAnswerTooLargeError, readAnswer, type AnswerBody } from './answer.js';
 import {
   createHeadOverflowError, describeLostRequest, exchangeWhole, getMaxResponseHeadSize, headerValue, isHeadOverflow, sendToInstance,
   type ExchangeSpec, type WholeResponse,
@@ -427,7 +427,7 @@ export class Gateway extends EventEmitter {
       if (gone.signal.aborted) return;
       if (!(await this.#ensureInitialized(instance, res, requestId))) return;
       if (gone.signal.aborted) return;
-      await this.#invoke(instance, req, res, requestId, route, body);
+      await this.#invoke(instance, req, res, requestId, route, body, gone.signal);
     } finally {
       release();
     }
@@ -561,7 +561,7 @@ export class Gateway extends EventEmitter {
     return { method: req.method ?? 'GET', path: req.url ?? '/', headers, body };
   }
 
-  async #invoke(instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer): Promise<void> {
+  async #invoke(instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer, gone: AbortSignal): Promise<void> {
     const o = this.options;
     const spec = this.#requestSpec(req, requestId, route, body);
     const forceDownload = route.kind === 'http' && route.basePath !== '';
@@ -574,6 +574,7 @@ export class Gateway extends EventEmitter {
     let status = 0;
     let error: string | undefined;
     let peak: number | undefined;
+    let durationMs: number | undefined;
     const started = performance.now();
     const timer = setTimeout(() => {
       timedOut = true;
@@ -582,37 +583,40 @@ export class Gateway extends EventEmitter {
       status = 502;
       error = 'FunctionTimeout';
       const usage = peak === undefined ? '' : ` (maxMemoryUsage: ${(peak / (1024 * 1024)).toFixed(2)}MB)`;
-      sendFunctionFailure(res, 502, requestId, { errorMessage: `Function timed out after ${o.timeout} seconds${usage}`, errorType: 'FunctionTimeout' });
+      if (!gone.aborted) sendFunctionFailure(res, 502, requestId, { errorMessage: `Function timed out after ${o.timeout} seconds${usage}`, errorType: 'FunctionTimeout' });
       this.#restart(instance, `an invocation timed out after ${o.timeout} s`);
     }, o.timeout * 1000);
+    let headed = false;
     try {
       const upstream = await sendToInstance(instance, spec, controller.signal, this.#maxResponseHead);
-      const answered = this.#respond(res, requestId, upstream, forceDownload);
+      headed = true;
+      const answer = await readAnswer(upstream, o.limits.body);
+      // The invocation ends here, when the container has answered, whatever the caller does next.
+      durationMs = performance.now() - started;
+      clearTimeout(timer);
+      const answered = this.#respond(res, requestId, spec.method, upstream, answer, forceDownload, gone);
       status = answered.status;
       error = answered.error;
-      await finished(upstream);
     } catch (failure) {
       if (!timedOut) {
-        status = res.headersSent ? status : 502;
-        if (res.headersSent) {
-          error = UNHANDLED_INVOCATION_ERROR;
-          res.destroy();
-        } else if (isHeadOverflow(failure)) {
+        // Nothing went to the caller yet: the answer is sent only once it is whole.
+        status = 502;
+        if (isHeadOverflow(failure)) {
           // The container answered, with a head past what the parser reads: over the limit, not lost.
           const refusal = createHeadOverflowError(this.#maxResponseHead, o.limits.responseHeaders);
-          this.#replaceResponse(res, requestId, refusal);
-          status = refusal.status;
+          durationMs = performance.now() - started;
+          if (!gone.aborted) this.#replaceResponse(res, requestId, refusal);
           error = refusal.errorCode;
         } else {
-          const lost = await describeLostRequest(instance, failure as Error);
+          const lost = await describeLostRequest(instance, failure as Error, headed);
           error = lost.errorType;
-          sendFunctionFailure(res, 502, requestId, { errorMessage: lost.message, errorType: lost.errorType });
+          if (!gone.aborted) sendFunctionFailure(res, 502, requestId, { errorMessage: lost.message, errorType: lost.errorType });
         }
       }
     } finally {
       clearTimeout(timer);
       instance.inFlight--;
-      const durationMs = performance.now() - started;
+      durationMs ??= performance.now() - started;
       if (!timedOut) peak = measured ? instance.readPeak() : undefined;
       this.#summarize({
         requestId,
@@ -620,7 +624,7 @@ export class Gateway extends EventEmitter {
         kind: route.kind,
         method: spec.method,
         path: spec.path,
-        status: res.headersSent || res.writableEnded ? status : 0,
+        status: gone.aborted ? 0 : status,
         error,
         durationMs,
         billedMs: Math.max(1, Math.ceil(durationMs / o.billingUnit)) * o.billingUnit,
@@ -631,12 +635,13 @@ export class Gateway extends EventEmitter {
   }
 
   /**
-   * Sends the container's response on to the caller under FC's rules: forbidden headers stripped
-   * (warned once per name), the response-header limit (502 `BadResponse`), `x-fc-status` read and
-   * never passed on, a failure marked `x-fc-error-type`, and on the default domain
-   * `content-disposition: attachment`.
+   * Sends the container's whole answer on to the caller under FC's rules: forbidden headers
+   * stripped (warned once per name), the response-header and payload limits (502 `BadResponse`),
+   * `x-fc-status` read and never passed on, a failure marked `x-fc-error-type`, on the default
+   * domain `content-disposition: attachment`, and the body's true length. A caller already gone
+   * gets nothing (its response is destroyed; writing to it would fail).
    */
-  #respond(res: ServerResponse, requestId: string, upstream: IncomingMessage, forceDownload: boolean): { status: number; error: string | undefined } {
+  #respond(res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, forceDownload: boolean, gone: AbortSignal): { status: number; error: string | undefined } {
     const filtered = filterResponseHeaders(upstream.rawHeaders);
     for (const name of filtered.stripped) {
       if (name === 'content-length' || name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive' || name === 'date') continue;
@@ -645,10 +650,9 @@ export class Gateway extends EventEmitter {
       this.printer.warn(`Response header "${name}" is set by the platform, not the function: removed (warned once per name)`);
     }
     const limit = this.options.limits.responseHeaders;
-    if (filtered.bytes > limit) {
-      const refusal = createResponseHeadersError(filtered.bytes, limit);
-      upstream.resume();
-      this.#replaceResponse(res, requestId, refusal);
+    if (filtered.bytes > limit || answer.tooLarge) {
+      const refusal = filtered.bytes > limit ? createResponseHeadersError(filtered.bytes, limit) : createAnswerTooLargeError(this.options.limits.body);
+      if (!gone.aborted) this.#replaceResponse(res, requestId, refusal);
       return { status: refusal.status, error: refusal.errorCode };
     }
     const fcStatus = headerValue(upstream.headers['x-fc-status']);
@@ -661,20 +665,15 @@ export class Gateway extends EventEmitter {
       headers.push(name, kept[i + 1]!);
     }
     if (forceDownload) headers.push('content-disposition', 'attachment');
-    const length = upstream.headers['content-length'];
-    if (length !== undefined && upstream.headers['transfer-encoding'] === undefined) headers.push('content-length', length);
+    const status = upstream.statusCode ?? 502;
+    const length = answerLength(method, status, upstream, answer.body);
+    if (length !== undefined) headers.push('content-length', length);
     headers.push('x-fc-request-id', requestId);
     if (failed) headers.push('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
-    const status = upstream.statusCode ?? 502;
-    res.writeHead(status, headers);
-    upstream.pipe(res);
-    // A caller gone mid-response: the invocation still runs to its end, as on FC.
-    res.once('close', () => {
-      if (!res.writableFinished) {
-        upstream.unpipe(res);
-        upstream.resume();
-      }
-    });
+    if (!gone.aborted && !res.destroyed) {
+      res.writeHead(status, headers);
+      res.end(answer.body);
+    }
     return { status, error: failed ? UNHANDLED_INVOCATION_ERROR : undefined };
   }
 
