@@ -426,6 +426,8 @@ export class Gateway extends EventEmitter {
       }
       if (gone.signal.aborted) return;
       if (!(await this.#ensureInitialized(instance, res, requestId))) return;
+      // An output nobody reads holds invocations back, or their summary lines would pile up.
+      await this.printer.whenWritable();
       if (gone.signal.aborted) return;
       await this.#invoke(instance, req, res, requestId, route, body, gone.signal);
     } finally {
