@@ -20,6 +20,7 @@ export const ERRORS = {
   FC_BODY_TIMEOUT: { status: 408, errorCode: 'InvalidArgument' },
   FC_EXPECTATION_FAILED: { status: 417, errorCode: 'InvalidArgument' },
   FC_RESPONSE_HEADERS_TOO_LARGE: { status: 502, errorCode: 'BadResponse' },
+  FC_RESPONSE_TOO_LARGE: { status: 502, errorCode: 'BadResponse' },
 } as const;
 
 /** One of the stable codes in {@link ERRORS}. */

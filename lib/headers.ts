@@ -3,6 +3,7 @@
  * function cannot set, and the one pass over the raw request headers that the hot path makes.
  */
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { UNCOUNTED_REQUEST_HEADERS } from './limits.js';
 
 /**
  * Request headers FC never forwards to an HTTP function (seed: "Request Headers 不支持...").
@@ -45,7 +46,7 @@ export function isForbiddenResponseHeader(name: string): boolean {
 
 /** What one pass over the raw request headers learns. */
 export interface RequestHeaderScan {
-  /** Name + value bytes of every header but `x-fc-*` (what FC's header limit counts). */
+  /** Name + value bytes of every header but `x-fc-*` and `UNCOUNTED_REQUEST_HEADERS` (what FC's header limit counts). */
   headerBytes: number;
   controlPath: string;
   requestId: string;
@@ -91,6 +92,7 @@ export function scanRequestHeaders(raw: string[], out: RequestHeaderScan): void 
       if (name.toLowerCase() === 'transfer-encoding') out.chunked = true;
     } else if (HIDDEN_NAME_LENGTHS.has(n) && HIDDEN_REQUEST_HEADERS.has(name.toLowerCase())) {
       out.hasHiddenHeaders = true;
+      if (UNCOUNTED_REQUEST_HEADERS.has(name.toLowerCase())) bytes -= n + value.length;
     }
   }
   out.headerBytes = bytes;

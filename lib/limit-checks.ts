@@ -10,7 +10,8 @@ import type { Limits } from './limits.js';
 
 /**
  * The first limit a request breaks, if any: the request target (path, `?` and query), then the
- * header bytes (as `scanRequestHeaders` counts them: names + values, `x-fc-*` excluded), then a
+ * header bytes (as `scanRequestHeaders` counts them: names + values, `x-fc-*` and the hop-by-hop
+ * `UNCOUNTED_REQUEST_HEADERS` excluded, so the gateway and the runtime behind it count alike), then a
  * declared `content-length` (-1: none declared).
  */
 export function checkRequestLimits(url: string, headerBytes: number, contentLength: number, limits: Limits): LimitError | undefined {

@@ -7,7 +7,7 @@
 
 /** The limits the runtime enforces, all in bytes. */
 export interface Limits {
-  /** Request headers: name + value bytes summed over every header but the platform's `x-fc-*`. */
+  /** Request headers: name + value bytes summed over every header but the platform's `x-fc-*` and {@link UNCOUNTED_REQUEST_HEADERS}. */
   requestHeaders: number;
   /** The request target: path, `?` and query string. */
   path: number;
@@ -16,6 +16,18 @@ export interface Limits {
   /** Response headers, after the forbidden ones are stripped: name + value bytes summed. */
   responseHeaders: number;
 }
+
+/**
+ * Request headers the header limit does not count, besides FC's own `x-fc-*`: the hop-by-hop
+ * `connection` and `keep-alive`, which FC lists as reserved request headers a function never gets.
+ * They describe one connection, not the request (RFC 9110 §7.6.1), and each hop sets its own: a
+ * gateway in front (FC's, or `fc-container emulate`, whose keep-alive agent adds
+ * `Connection: keep-alive` to every request it forwards) sends the runtime other ones than its
+ * client sent. Counted, they made the runtime refuse a request the gateway had accepted (one of
+ * 4,077 to 4,096 bytes); left out on both sides, the gateway and the runtime count the same bytes:
+ * the client's end-to-end headers, which the gateway forwards or drops but never adds to.
+ */
+export const UNCOUNTED_REQUEST_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive']);
 
 /** A named set of limits: `'fc3'` gives FC 3.0's documented values. */
 export type LimitsPreset = 'fc3';

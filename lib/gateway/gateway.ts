@@ -6,9 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { finished } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
 import { drainRequest, readBody } from '../body.js';
 import { answerClientError } from '../client-error.js';
@@ -17,6 +16,11 @@ import { HIDDEN_REQUEST_HEADERS, scanRequestHeaders, type RequestHeaderScan } fr
 import { checkRequestLimits, createResponseHeadersError, filterResponseHeaders } from '../limit-checks.js';
 import { getMaxHeaderSize } from '../limits.js';
 import { sendGatewayError } from '../response.js';
+import { answerLength, createAnswerTooLargeError, readAnswer, type AnswerBody } from './answer.js';
+import {
+  createHeadOverflowError, describeLostRequest, exchangeWhole, getMaxResponseHeadSize, headerValue, isHeadOverflow, sendToInstance,
+  type ExchangeSpec, type WholeResponse,
+} from './exchange.js';
 import { canConnect, externalAddress, Instance, newInstanceId, StartError } from './instance.js';
 import { formatMemory } from './memory.js';
 import { Printer } from './output.js';
@@ -85,20 +89,6 @@ type InitOutcome =
 
 type GatewayInstance = Instance<InitOutcome>;
 
-interface ExchangeSpec {
-  method: string;
-  path: string;
-  headers: OutgoingHttpHeaders;
-  body: Buffer;
-}
-
-interface WholeResponse {
-  status: number;
-  rawHeaders: string[];
-  fcStatus: string | undefined;
-  body: Buffer;
-}
-
 /** Request headers the gateway never forwards: the ones FC drops, the body framing it redoes, and hop-by-hop ones. */
 const DROPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   ...HIDDEN_REQUEST_HEADERS,
@@ -118,10 +108,6 @@ export function newRequestId(): string {
 
 function isSuccess(fcStatus: string | undefined): boolean {
   return fcStatus === undefined || /^\s*2\d\d\s*$/.test(fcStatus);
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function clientIp(req: IncomingMessage): string {
@@ -183,6 +169,7 @@ export class Gateway extends EventEmitter {
   #starting: Promise<GatewayInstance> | undefined;
   #closing: Promise<void> | undefined;
   readonly #warned = new Set<string>();
+  readonly #maxResponseHead: number;
   readonly #onProcessExit = (): void => { this.#current?.killNow(); };
 
   constructor(options: ResolvedGatewayOptions) {
@@ -190,6 +177,7 @@ export class Gateway extends EventEmitter {
     this.options = options;
     this.printer = new Printer(options.stdout, options.stderr);
     this.#slots = new Slots(options.concurrency);
+    this.#maxResponseHead = getMaxResponseHeadSize(options.limits);
     this.#served = { functionName: options.functionName, serviceName: options.serviceName, customDomain: options.customDomain };
     this.server = createServer({
       maxHeaderSize: getMaxHeaderSize(options.limits),
@@ -438,8 +426,10 @@ export class Gateway extends EventEmitter {
       }
       if (gone.signal.aborted) return;
       if (!(await this.#ensureInitialized(instance, res, requestId))) return;
+      // An output nobody reads holds invocations back, or their summary lines would pile up.
+      await this.printer.whenWritable();
       if (gone.signal.aborted) return;
-      await this.#invoke(instance, req, res, requestId, route, body);
+      await this.#invoke(instance, req, res, requestId, route, body, gone.signal);
     } finally {
       release();
     }
@@ -473,56 +463,6 @@ export class Gateway extends EventEmitter {
     if (env.ALIBABA_CLOUD_ACCESS_KEY_SECRET) headers['x-fc-access-key-secret'] = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
     if (env.ALIBABA_CLOUD_SECURITY_TOKEN) headers['x-fc-security-token'] = env.ALIBABA_CLOUD_SECURITY_TOKEN;
     return headers;
-  }
-
-  /** Sends one request to the instance; resolves at its response's head. A stale keep-alive socket is retried once. */
-  #exchange(instance: GatewayInstance, spec: ExchangeSpec, signal: AbortSignal): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const attempt = (retry: boolean): void => {
-        const req = httpRequest({
-          host: instance.host,
-          port: instance.port,
-          method: spec.method,
-          path: spec.path,
-          headers: spec.headers,
-          agent: instance.agent,
-          signal,
-        });
-        req.once('response', resolve);
-        req.once('error', (error: NodeJS.ErrnoException) => {
-          if (retry && req.reusedSocket && error.code === 'ECONNRESET' && !signal.aborted) attempt(false);
-          else reject(error);
-        });
-        req.end(spec.body.length > 0 ? spec.body : undefined);
-      };
-      attempt(true);
-    });
-  }
-
-  /** One whole exchange (the Initializer, PreStop) within `timeoutMs`; rejects with a `TimeoutError` past it. */
-  async #exchangeWhole(instance: GatewayInstance, spec: ExchangeSpec, timeoutMs: number): Promise<WholeResponse> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
-    try {
-      const res = await this.#exchange(instance, spec, controller.signal);
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      await finished(res);
-      return { status: res.statusCode ?? 0, rawHeaders: res.rawHeaders, fcStatus: headerValue(res.headers['x-fc-status']), body: Buffer.concat(chunks) };
-    } catch (error) {
-      if (controller.signal.aborted) throw new DOMException('timed out', 'TimeoutError');
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Why a request to the instance failed without an answer, once the process had a moment to exit. */
-  async #describeLostRequest(instance: GatewayInstance, error: Error): Promise<string> {
-    if (instance.child) await Promise.race([instance.exited, wait(500)]);
-    const exit = instance.exit;
-    if (exit) return `Process exited unexpectedly before completing request (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`;
-    return `The function's server closed the connection without answering (${(error as NodeJS.ErrnoException).code ?? error.message})`;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -562,12 +502,12 @@ export class Gateway extends EventEmitter {
     };
     let answer: WholeResponse;
     try {
-      answer = await this.#exchangeWhole(instance, { method: 'POST', path: '/initialize', headers, body: EMPTY }, o.initializationTimeout * 1000);
+      answer = await exchangeWhole(instance, { method: 'POST', path: '/initialize', headers, body: EMPTY }, o.initializationTimeout * 1000, this.#maxResponseHead);
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
       const message = timedOut
         ? `Initializer timed out after ${o.initializationTimeout} seconds`
-        : await this.#describeLostRequest(instance, error as Error);
+        : (await describeLostRequest(instance, error as Error)).message;
       report(false, 0, message);
       this.#restart(instance, timedOut ? 'the Initializer timed out' : 'the Initializer did not answer');
       const body = Buffer.from(JSON.stringify({ errorMessage: message, errorType: timedOut ? 'InitializationTimeout' : 'InitializationError' }));
@@ -623,7 +563,7 @@ export class Gateway extends EventEmitter {
     return { method: req.method ?? 'GET', path: req.url ?? '/', headers, body };
   }
 
-  async #invoke(instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer): Promise<void> {
+  async #invoke(instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer, gone: AbortSignal): Promise<void> {
     const o = this.options;
     const spec = this.#requestSpec(req, requestId, route, body);
     const forceDownload = route.kind === 'http' && route.basePath !== '';
@@ -636,6 +576,7 @@ export class Gateway extends EventEmitter {
     let status = 0;
     let error: string | undefined;
     let peak: number | undefined;
+    let durationMs: number | undefined;
     const started = performance.now();
     const timer = setTimeout(() => {
       timedOut = true;
@@ -644,30 +585,40 @@ export class Gateway extends EventEmitter {
       status = 502;
       error = 'FunctionTimeout';
       const usage = peak === undefined ? '' : ` (maxMemoryUsage: ${(peak / (1024 * 1024)).toFixed(2)}MB)`;
-      sendFunctionFailure(res, 502, requestId, { errorMessage: `Function timed out after ${o.timeout} seconds${usage}`, errorType: 'FunctionTimeout' });
+      if (!gone.aborted) sendFunctionFailure(res, 502, requestId, { errorMessage: `Function timed out after ${o.timeout} seconds${usage}`, errorType: 'FunctionTimeout' });
       this.#restart(instance, `an invocation timed out after ${o.timeout} s`);
     }, o.timeout * 1000);
+    let headed = false;
     try {
-      const upstream = await this.#exchange(instance, spec, controller.signal);
-      const answered = this.#respond(res, requestId, upstream, forceDownload);
+      const upstream = await sendToInstance(instance, spec, controller.signal, this.#maxResponseHead);
+      headed = true;
+      const answer = await readAnswer(upstream, o.limits.body);
+      // The invocation ends here, when the container has answered, whatever the caller does next.
+      durationMs = performance.now() - started;
+      clearTimeout(timer);
+      const answered = this.#respond(res, requestId, spec.method, upstream, answer, forceDownload, gone);
       status = answered.status;
       error = answered.error;
-      await finished(upstream);
     } catch (failure) {
       if (!timedOut) {
-        status = res.headersSent ? status : 502;
-        error = 'UnhandledInvocationError';
-        if (res.headersSent) {
-          res.destroy();
+        // Nothing went to the caller yet: the answer is sent only once it is whole.
+        status = 502;
+        if (isHeadOverflow(failure)) {
+          // The container answered, with a head past what the parser reads: over the limit, not lost.
+          const refusal = createHeadOverflowError(this.#maxResponseHead, o.limits.responseHeaders);
+          durationMs = performance.now() - started;
+          if (!gone.aborted) this.#replaceResponse(res, requestId, refusal);
+          error = refusal.errorCode;
         } else {
-          const message = await this.#describeLostRequest(instance, failure as Error);
-          sendFunctionFailure(res, 502, requestId, { errorMessage: message, errorType: 'ProcessExited' });
+          const lost = await describeLostRequest(instance, failure as Error, headed);
+          error = lost.errorType;
+          if (!gone.aborted) sendFunctionFailure(res, 502, requestId, { errorMessage: lost.message, errorType: lost.errorType });
         }
       }
     } finally {
       clearTimeout(timer);
       instance.inFlight--;
-      const durationMs = performance.now() - started;
+      durationMs ??= performance.now() - started;
       if (!timedOut) peak = measured ? instance.readPeak() : undefined;
       this.#summarize({
         requestId,
@@ -675,7 +626,7 @@ export class Gateway extends EventEmitter {
         kind: route.kind,
         method: spec.method,
         path: spec.path,
-        status: res.headersSent || res.writableEnded ? status : 0,
+        status: gone.aborted ? 0 : status,
         error,
         durationMs,
         billedMs: Math.max(1, Math.ceil(durationMs / o.billingUnit)) * o.billingUnit,
@@ -686,12 +637,13 @@ export class Gateway extends EventEmitter {
   }
 
   /**
-   * Sends the container's response on to the caller under FC's rules: forbidden headers stripped
-   * (warned once per name), the response-header limit (502 `BadResponse`), `x-fc-status` read and
-   * never passed on, a failure marked `x-fc-error-type`, and on the default domain
-   * `content-disposition: attachment`.
+   * Sends the container's whole answer on to the caller under FC's rules: forbidden headers
+   * stripped (warned once per name), the response-header and payload limits (502 `BadResponse`),
+   * `x-fc-status` read and never passed on, a failure marked `x-fc-error-type`, on the default
+   * domain `content-disposition: attachment`, and the body's true length. A caller already gone
+   * gets nothing (its response is destroyed; writing to it would fail).
    */
-  #respond(res: ServerResponse, requestId: string, upstream: IncomingMessage, forceDownload: boolean): { status: number; error: string | undefined } {
+  #respond(res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, forceDownload: boolean, gone: AbortSignal): { status: number; error: string | undefined } {
     const filtered = filterResponseHeaders(upstream.rawHeaders);
     for (const name of filtered.stripped) {
       if (name === 'content-length' || name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive' || name === 'date') continue;
@@ -700,13 +652,9 @@ export class Gateway extends EventEmitter {
       this.printer.warn(`Response header "${name}" is set by the platform, not the function: removed (warned once per name)`);
     }
     const limit = this.options.limits.responseHeaders;
-    if (filtered.bytes > limit) {
-      const refusal = createResponseHeadersError(filtered.bytes, limit);
-      this.printer.warn(`RequestId: ${requestId} response replaced: ${refusal.message}`);
-      upstream.resume();
-      res.setHeader('x-fc-request-id', requestId);
-      res.setHeader('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
-      sendGatewayError(res, refusal);
+    if (filtered.bytes > limit || answer.tooLarge) {
+      const refusal = filtered.bytes > limit ? createResponseHeadersError(filtered.bytes, limit) : createAnswerTooLargeError(this.options.limits.body);
+      if (!gone.aborted) this.#replaceResponse(res, requestId, refusal);
       return { status: refusal.status, error: refusal.errorCode };
     }
     const fcStatus = headerValue(upstream.headers['x-fc-status']);
@@ -719,21 +667,24 @@ export class Gateway extends EventEmitter {
       headers.push(name, kept[i + 1]!);
     }
     if (forceDownload) headers.push('content-disposition', 'attachment');
-    const length = upstream.headers['content-length'];
-    if (length !== undefined && upstream.headers['transfer-encoding'] === undefined) headers.push('content-length', length);
+    const status = upstream.statusCode ?? 502;
+    const length = answerLength(method, status, upstream, answer.body);
+    if (length !== undefined) headers.push('content-length', length);
     headers.push('x-fc-request-id', requestId);
     if (failed) headers.push('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
-    const status = upstream.statusCode ?? 502;
-    res.writeHead(status, headers);
-    upstream.pipe(res);
-    // A caller gone mid-response: the invocation still runs to its end, as on FC.
-    res.once('close', () => {
-      if (!res.writableFinished) {
-        upstream.unpipe(res);
-        upstream.resume();
-      }
-    });
+    if (!gone.aborted && !res.destroyed) {
+      res.writeHead(status, headers);
+      res.end(answer.body);
+    }
     return { status, error: failed ? UNHANDLED_INVOCATION_ERROR : undefined };
+  }
+
+  /** The container's answer broke FC's response rules: the caller gets FC's error instead. */
+  #replaceResponse(res: ServerResponse, requestId: string, refusal: GatewayError): void {
+    this.printer.warn(`RequestId: ${requestId} response replaced: ${refusal.message}`);
+    res.setHeader('x-fc-request-id', requestId);
+    res.setHeader('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
+    sendGatewayError(res, refusal);
   }
 
   #summarize(summary: InvocationSummary): void {
@@ -786,7 +737,7 @@ export class Gateway extends EventEmitter {
     const requestId = newRequestId();
     const started = performance.now();
     try {
-      const answer = await this.#exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: this.#commonHeaders(requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000);
+      const answer = await exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: this.#commonHeaders(requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000, this.#maxResponseHead);
       this.printer.line(`PreStop RequestId: ${requestId} answered ${answer.status} in ${(performance.now() - started).toFixed(2)} ms`);
     } catch (error) {
       const message = (error as Error).name === 'TimeoutError' ? `timed out after ${o.preStopTimeout} seconds` : (error as Error).message;

@@ -9,7 +9,7 @@ import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { groupPids, readPeak, resetPeak } from './memory.js';
-import { pipeLines, type Printer } from './output.js';
+import type { Printer } from './output.js';
 
 /** Why an instance did not become ready. */
 export type StartFailureReason = 'spawn' | 'exited' | 'timeout';
@@ -159,8 +159,8 @@ export class Instance<TInit = unknown> {
     const args = viaShell ? ['-c', `exec ${command[0]}`] : command.slice(1);
     const child = spawn(file, args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const instance = new Instance<T>(spec.instanceId, '127.0.0.1', spec.port, child);
-    pipeLines(child.stdout!, spec.printer.stdout, spec.prefix, instance.tail);
-    pipeLines(child.stderr!, spec.printer.stderr, spec.prefix, instance.tail);
+    spec.printer.passThrough(child.stdout!, spec.printer.stdout, spec.prefix, instance.tail);
+    spec.printer.passThrough(child.stderr!, spec.printer.stderr, spec.prefix, instance.tail);
     return instance;
   }
 

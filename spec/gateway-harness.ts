@@ -1,0 +1,88 @@
+/**
+ * Shared by the gateway's behaviour specs (spec/gateway-*.spec.ts): a gateway started in this
+ * process in front of a real child process, its output kept, its events recorded, and a file the
+ * recorder fixture (spec/fixtures/emu-recorder.cjs) appends every invocation it runs to.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createGateway, type Gateway, type GatewayOptions, type InvocationSummary } from '../lib/emulator.js';
+import { FIXTURES, send, type Reply } from './helpers.js';
+
+export const RECORDER = [process.execPath, join(FIXTURES, 'emu-recorder.cjs')];
+export const FC3 = '/2023-03-30/functions/my-function/invocations';
+export const PROXY = '/2016-08-15/proxy/my-service/my-function';
+
+type TestContext = { after: (fn: () => unknown) => void };
+
+/** A Writable that keeps what is written to it. */
+export function sink(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      text += chunk.toString();
+      callback();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+export interface Started {
+  gateway: Gateway;
+  port: number;
+  out: () => string;
+  err: () => string;
+  invocations: InvocationSummary[];
+  restarts: string[];
+}
+
+/** Starts a gateway on a free port (closed after the test); `stdout`/`stderr` default to sinks kept in `out`/`err`. */
+export async function startGateway(t: TestContext, options: GatewayOptions): Promise<Started> {
+  const out = sink();
+  const err = sink();
+  const gateway = await createGateway({ port: 0, stdout: out.stream, stderr: err.stream, stopTimeout: 2, ...options });
+  t.after(() => gateway.close());
+  const started: Started = { gateway, port: gateway.port, out: out.text, err: err.text, invocations: [], restarts: [] };
+  gateway.on('invocation', (summary: InvocationSummary) => started.invocations.push(summary));
+  gateway.on('restart', (event: { reason: string }) => started.restarts.push(event.reason));
+  return started;
+}
+
+export function post(port: number, path: string, body: string | Buffer = '', headers: Record<string, string> = {}): Promise<Reply> {
+  return send(port, { method: 'POST', path, body, headers });
+}
+
+/** Resolves once `check()` holds (polled every 5 ms); rejects naming `what` after `timeoutMs`. */
+export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A fresh record file for the recorder fixture (removed after the test), and a reader of its lines. */
+export function recordFile(t: TestContext): { path: string; lines: () => string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'fc-gateway-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'record');
+  const lines = (): string[] => {
+    try {
+      return readFileSync(path, 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  return { path, lines };
+}
+
+/** How many times each request id appears in the record (`<pid> <request id> <body>` lines). */
+export function countRuns(lines: readonly string[]): Map<string, number> {
+  const runs = new Map<string, number>();
+  for (const line of lines) {
+    const id = line.split(' ')[1]!;
+    runs.set(id, (runs.get(id) ?? 0) + 1);
+  }
+  return runs;
+}
