@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createGateway, type Gateway, type GatewayOptions, type InitializeReport, type InvocationSummary } from '../lib/emulator.js';
 import { FIXTURES, send, sendRaw, type Reply } from './helpers.js';
+import { exchange } from './raw-client.js';
 
 const BARE = [process.execPath, join(FIXTURES, 'emu-bare.cjs')];
 const MISBEHAVING = [process.execPath, join(FIXTURES, 'emu-misbehaving.cjs')];
@@ -168,6 +169,20 @@ describe('request limits (the core\'s numbers and messages)', () => {
     assert.match(raw, /^HTTP\/1\.1 400 /);
     assert.doesNotMatch(raw, /100 Continue/);
     assert.match(raw, /"ErrorCode":"InvalidArgument"/);
+  });
+
+  test('Expect: 100-continue over the limit with the body sent at once: 20 of 20 get the 400', async (t) => {
+    const s = await start(t, { command: BARE });
+    const request = Buffer.concat([
+      Buffer.from(`POST ${FC3} HTTP/1.1\r\nHost: x\r\nContent-Length: ${7 * MiB}\r\nExpect: 100-continue\r\n\r\n`),
+      Buffer.alloc(7 * MiB, 0x63),
+    ]);
+    for (let i = 0; i < 20; i++) {
+      const reply = await exchange(s.port, request);
+      assert.equal(reply.status, 400, `try ${i}`);
+      assert.equal(reply.json().ErrorCode, 'InvalidArgument');
+    }
+    assert.equal(s.invocations.length, 0, 'the function never runs');
   });
 
   test('Expect: 100-continue within the limits gets 100 Continue, then the function\'s answer', async (t) => {

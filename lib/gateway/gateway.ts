@@ -376,14 +376,14 @@ export class Gateway extends EventEmitter {
     scanRequestHeaders(req.rawHeaders, scan);
     const refusal = checkRequestLimits(url, scan.headerBytes, scan.contentLength, this.options.limits);
     if (refusal) {
-      this.#refuse(req, res, requestId, refusal, !expectContinue);
+      this.#refuse(req, res, requestId, refusal, expectContinue);
       return;
     }
     if (expectContinue) res.writeContinue();
     if (scan.contentLength > 0 || (scan.contentLength === -1 && scan.chunked)) {
       readBody(req, this.options.limits.body, this, (gateway, error, body) => {
         if (error === null) void gateway.#dispatch(req, res, requestId, route, body);
-        else if ((error as GatewayError).errorCode) gateway.#refuse(req, res, requestId, error as GatewayError, true);
+        else if ((error as GatewayError).errorCode) gateway.#refuse(req, res, requestId, error as GatewayError, false);
         // else: the client went away mid-body; nobody to answer.
       });
       return;
@@ -394,13 +394,15 @@ export class Gateway extends EventEmitter {
   /**
    * FC's 400 `InvalidArgument` with `connection: close`, then the rest of the body is read and
    * thrown away (bounded) before the connection closes, so the client reads its 400, not a reset.
+   * After `Expect: 100-continue` the client may send the body anyway (RFC 9110 §10.1.1), so it is
+   * drained too, and the connection half-closed once the 400 is out for a client that waits.
    */
-  #refuse(req: IncomingMessage, res: ServerResponse, requestId: string, error: GatewayError, drain: boolean): void {
+  #refuse(req: IncomingMessage, res: ServerResponse, requestId: string, error: GatewayError, expectContinue: boolean): void {
     this.printer.warn(`RequestId: ${requestId} refused: ${error.message}`);
     res.setHeader('x-fc-request-id', requestId);
     res.setHeader('x-fc-error-type', FC_COMMON_ERROR);
     sendGatewayError(res, error, true);
-    if (drain) drainRequest(req, res);
+    drainRequest(req, res, expectContinue);
   }
 
   async #dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer): Promise<void> {
