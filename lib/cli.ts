@@ -76,11 +76,11 @@ export function pickHandlers(module: Record<string, unknown>): Handlers {
   }
   if (fallback && typeof fallback === 'object') {
     const source = fallback as Record<string, unknown>;
+    // Taken as they are and called as createServer() calls them, without `this` (a Hono app's
+    // `fetch` is bound already). Not `.bind`: an Express app's `bind` is its route for the WebDAV
+    // BIND method, and a bound copy would lose the `handle` that marks a Connect app.
     for (const name of HANDLER_NAMES) {
-      const value = source[name];
-      // Bind methods, so an object such as a Hono app keeps its `this`.
-      if (typeof value === 'function') picked[name] = value.bind(source);
-      else if (value !== undefined) picked[name] = value;
+      if (source[name] !== undefined) picked[name] = source[name];
     }
   }
   return picked as Handlers;

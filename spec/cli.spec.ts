@@ -16,10 +16,24 @@ test('serve loads a CommonJS module\'s exports', async (t) => {
   assert.equal((await invoke(server.port, 'e', { 'x-fc-request-id': 'r1' })).text, 'cjs:e:r1');
 });
 
-test('serve takes a default-exported object\'s methods, bound to it', async (t) => {
+test('serve takes a default-exported object\'s functions as they are, called without this (as createServer calls them)', async (t) => {
   const server = await spawnServer(join(FIXTURES, 'default-object.mjs'));
   t.after(() => server.kill('SIGKILL'));
-  assert.equal((await invoke(server.port, 'e')).text, 'default:e');
+  assert.equal((await invoke(server.port, 'e')).text, 'default:e:no this');
+});
+
+test('serve runs a real Express app exported as `export default { http: app }`: routes, 404 and its error handler', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'express-default-object.mjs'));
+  t.after(() => server.kill('SIGKILL'));
+  const hello = await send(server.port, { path: '/hello?name=fc', headers: { 'x-fc-request-id': 'xd-1' } });
+  assert.equal(hello.status, 200);
+  assert.equal(hello.text, 'hello fc');
+  // Express got (req, res) only: a context passed as `next` would have answered these instead.
+  assert.equal((await send(server.port, { path: '/nowhere' })).text, 'no route for GET /nowhere');
+  const failed = await send(server.port, { path: '/fail' });
+  assert.equal(failed.status, 500);
+  assert.equal(failed.text, 'handled: a route failed');
+  assert.match(server.stdout(), /FC Invoke Start RequestId: xd-1\nFC Invoke End RequestId: xd-1/);
 });
 
 test('serve runs the seed\'s Express app unchanged as the HTTP function (it implements /invoke itself)', async (t) => {
