@@ -173,7 +173,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
   if (options.markers) writeMarker(MARKER_KINDS[inv.route]!, 'Start', inv.requestId);
   else inv.ended = true;
 
-  const refusal = expect === EXPECT_OTHER ? describeUnmetExpectation(req) : checkRequest(inv, url);
+  const refusal = expect === EXPECT_OTHER ? describeUnmetExpectation(inv) : checkRequest(inv, url);
   if (refusal) {
     refuseRequest(inv, refusal, expectContinue);
     return;
@@ -236,8 +236,10 @@ function checkRequest(inv: Invocation, url: string): GatewayError | undefined {
   return checkRequestLimits(url, inv.headerBytes, inv.contentLength, inv.runtime.options.limits);
 }
 
-function describeUnmetExpectation(req: IncomingMessage): GatewayError {
-  return new GatewayError('FC_EXPECTATION_FAILED', `Unsupported expectation: Expect: ${String(req.headers.expect).slice(0, 100)}`);
+function describeUnmetExpectation(inv: Invocation): GatewayError {
+  // Scrubbed before it is cut: a secret cut short would no longer be found.
+  const expectation = redact(String(inv.req.headers.expect), inv.context.secrets).slice(0, 100);
+  return new GatewayError('FC_EXPECTATION_FAILED', `Unsupported expectation: Expect: ${expectation}`);
 }
 
 /**
@@ -408,7 +410,9 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
   if (error instanceof GatewayError) {
     // The request itself was at fault (an adapter could not represent it): FC's gateway shape.
     log(inv, 'warn', `Request refused: ${error.message}`);
-    finishInvocation(inv, sendFreshGatewayError, error, undefined);
+    // Its message may quote the request (a Host header): FC's body is scrubbed as the log line is.
+    const message = redact(error.message, inv.context.secrets);
+    finishInvocation(inv, sendFreshGatewayError, message === error.message ? error : new GatewayError(error.code, message), undefined);
     return;
   }
   log(inv, 'error', error);

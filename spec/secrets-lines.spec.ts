@@ -69,3 +69,41 @@ for (const asyncContext of [false, true]) {
     assertNoLeak(printed(server), 'another request\'s keys');
   });
 }
+
+test('a module that fails to load with the environment\'s keys in its error: one line, scrubbed, exit 2', async () => {
+  const { code, stdout, stderr } = await runCli(['serve', join(FIXTURES, 'load-leaks-secret.mjs')], ENV);
+  assert.equal(code, 2);
+  assert.match(stderr, /^fc-container: cannot load ".*load-leaks-secret.mjs": Error: cannot sign in with \[redacted\] \(token \[redacted\]\) \(at .*load-leaks-secret.mjs:\d+:\d+\)\n$/);
+  assertNoLeak(stdout + stderr, 'the load failure');
+});
+
+test('every other line the CLI fails with is scrubbed of the environment\'s keys', async () => {
+  const missing = await runCli(['serve', `missing-${ENV_SECRET}.mjs`], ENV);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^fc-container: cannot find module "missing-\[redacted\].mjs"/);
+  const port = await runCli(['serve', join(FIXTURES, 'esm-handlers.mjs'), '--port', ENV_SECRET], ENV);
+  assert.equal(port.code, 2);
+  assertNoLeak(missing.stderr + port.stderr, 'the CLI\'s errors');
+});
+
+test('refused requests: the log line and FC\'s error body show none of the request\'s or the environment\'s keys', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'rel-secrets-refusals.mjs'), [], ENV);
+  t.after(() => server.kill('SIGKILL'));
+  const cases: [string, Record<string, string>, number][] = [
+    // An expectation the runtime cannot meet is echoed (cut to 100 characters) in its 417.
+    ['expect-token', { expect: TOKEN }, 417],
+    ['expect-env', { expect: `x ${ENV_SECRET}` }, 417],
+    // A Host no Request can carry: the Fetch adapter refuses it, naming it.
+    ['host-secret', { host: `a/${SECRET}` }, 400],
+    ['host-env', { host: `a/${ENV_SECRET}` }, 400],
+  ];
+  for (const [id, extra, status] of cases) {
+    const reply = await send(server.port, { path: '/x', headers: { ...credentials(`refused-${id}`), ...extra } });
+    assert.equal(reply.status, status, id);
+    await server.waitForOutput(new RegExp(`FC Invoke End RequestId: refused-${id}\\n`));
+    assert.match(server.stdout(), new RegExp(` refused-${id} \\[warn\\] Request refused: .*\\[redacted\\]`), id);
+    assert.match(reply.json().ErrorMessage, /\[redacted\]/, id);
+    assertNoLeak(`${reply.text}\n${JSON.stringify(reply.rawHeaders)}`, `the ${id} reply`);
+  }
+  assertNoLeak(printed(server), 'the refusals');
+});
