@@ -18,7 +18,9 @@
  * with its own fd stream) bypasses the first rule: its lines may come before the Start marker.
  */
 import type { ServerResponse } from 'node:http';
+import { collectResponseSecrets } from './known-secrets.js';
 import type { MarkerKind } from './logger.js';
+import { redact } from './redact.js';
 
 type Write = (this: NodeJS.WriteStream, ...args: unknown[]) => boolean;
 
@@ -102,7 +104,7 @@ export function flushMarkers(): void {
       (batch[i] as Sender<unknown, unknown>)(batch[i + 1] as ServerResponse, batch[i + 2], batch[i + 3]);
     } catch (error) {
       // One response failing to go out (a handler's invalid header) must not hold up the others.
-      writeNow(`fc-container: a response could not be sent: ${String((error as Error)?.stack ?? error)}\n`);
+      writeNow(redact(`fc-container: a response could not be sent: ${String((error as Error)?.stack ?? error)}\n`, collectResponseSecrets(batch[i + 1] as ServerResponse)));
     }
   }
 }

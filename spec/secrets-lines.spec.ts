@@ -107,3 +107,13 @@ test('refused requests: the log line and FC\'s error body show none of the reque
   }
   assertNoLeak(printed(server), 'the refusals');
 });
+
+test('a response whose final write fails in the marker batch: the line saying so shows no key', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'rel-secrets-send-failure.mjs'), [], ENV);
+  t.after(() => server.kill('SIGKILL'));
+  // The failed response never completes: its reply is not awaited.
+  send(server.port, { path: '/', headers: credentials('send-failure') }).catch(() => undefined);
+  await server.waitForOutput(/a response could not be sent: .*\n/);
+  assert.match(server.stdout(), /a response could not be sent: TypeError \[ERR_UNKNOWN_ENCODING\]: Unknown encoding: \[redacted\]/);
+  assertNoLeak(printed(server), 'the failed send');
+});
