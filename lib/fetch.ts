@@ -25,8 +25,9 @@ import type { Context } from './context.js';
 // Values come from the package's entry only, so the bundled dist/fetch.js shares the core's
 // classes (one GatewayError) instead of carrying copies.
 import { GatewayError } from './index.js';
-import { RequestBody } from './fetch-body.js';
 import type { FetchHandler, HttpHandler } from './handlers.js';
+import { RequestBody } from './fetch-body.js';
+import { HOP_BY_HOP_HEADERS } from './headers.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -190,8 +191,9 @@ async function handleFetch(handler: FetchHandler, req: IncomingMessage, res: Ser
 
 /**
  * Builds the `Request`: the absolute URL (`https` when `x-forwarded-proto` says so, the host from
- * the Host header, else `localhost`), the method, every header as received (repeated ones kept;
- * several `Cookie` lines joined with `; ` as a cookie list must be), and a streamed body for a
+ * the Host header, else `localhost`), the method, every header as received but the hop-by-hop
+ * ones and `Expect` (repeated ones kept; several `Cookie` lines joined with `; ` as a cookie list
+ * must be), and a streamed body for a
  * method that may carry one when the request declares one. Throws a `TypeError` for a request
  * that cannot be one.
  */
@@ -210,22 +212,33 @@ function createRequest(req: IncomingMessage, exchange: Exchange): Request {
       case 4:
         if (host === '' && name.toLowerCase() === 'host') host = value;
         break;
-      case 6:
-        if (name.toLowerCase() === 'cookie') {
+      case 6: {
+        const lower = name.toLowerCase();
+        if (lower === 'cookie') {
           if (cookie !== -1) {
             headers[cookie]![1] += '; ' + value;
             continue;
           }
           cookie = headers.length;
+        } else if (lower === 'expect') {
+          continue; // met by the runtime (its 100 Continue); Node's fetch() refuses a Request with it
         }
+        break;
+      }
+      case 7: // upgrade, trailer
+      case 16: // proxy-connection
+        if (HOP_BY_HOP_HEADERS.has(name.toLowerCase())) continue;
         break;
       case 14:
         if (value !== '0' && name.toLowerCase() === 'content-length') hasBody = true;
         break;
       case 17: {
         const lower = name.toLowerCase();
-        if (lower === 'transfer-encoding') hasBody = true;
-        else if (lower === 'x-forwarded-proto') https = HTTPS_FIRST.test(value);
+        if (lower === 'transfer-encoding') {
+          hasBody = true;
+          continue; // hop-by-hop: the Request's body is a stream, framed by whoever sends it on
+        }
+        if (lower === 'x-forwarded-proto') https = HTTPS_FIRST.test(value);
         break;
       }
     }
@@ -333,8 +346,9 @@ function knownBody(response: Response, stream: ReadableStream<Uint8Array>): stri
 
 /**
  * Puts the Response's headers on `res`, where the runtime's `writeHead` override strips what FC
- * forbids and measures the rest. `set-cookie` stays one header per cookie. `content-length` and
- * `transfer-encoding` describe the Fetch body, not the wire: the server frames the body itself
+ * forbids and measures the rest. `set-cookie` stays one header per cookie. `content-length` and the
+ * hop-by-hop headers (a proxied upstream's `connection`, `keep-alive`, `transfer-encoding`)
+ * describe the Fetch body or another connection, not this one: the server frames the body itself
  * (a `content-length` when the whole body is known, else chunked), so they are not copied.
  */
 function copyHeaders(res: ServerResponse, headers: Headers): void {
@@ -344,7 +358,7 @@ function copyHeaders(res: ServerResponse, headers: Headers): void {
       cookies = true;
       continue;
     }
-    if (name === 'content-length' || name === 'transfer-encoding') continue;
+    if (name === 'content-length' || HOP_BY_HOP_HEADERS.has(name)) continue;
     res.setHeader(name, value);
   }
   if (!cookies) return;

@@ -19,6 +19,15 @@ export const HIDDEN_REQUEST_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Fields that describe one connection, not the message (RFC 9110 §7.6.1): the Fetch adapter
+ * copies none of them between a Node message and a Request or Response, as a proxy must not
+ * forward them (and Node's fetch refuses a Request carrying most of them).
+ */
+export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+]);
+
+/**
  * Response headers a function cannot set (seed: "Response Headers 不支持..."), besides every
  * `x-fc-*` but `x-fc-status`. The server frames the body itself. `content-disposition` is left
  * alone on purpose: FC forces `attachment` on its default domain only, and an app's own download
