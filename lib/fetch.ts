@@ -179,7 +179,14 @@ async function handleFetch(handler: FetchHandler, req: IncomingMessage, res: Ser
   // The client left before the function started: it runs with its signal already aborted.
   if (res.destroyed) onResponseClose.call(res as ExchangeResponse);
 
-  const response = await handler(request, context);
+  let response: Response;
+  try {
+    response = await handler(request, context);
+  } catch (error) {
+    // The client left and the handler's fetch() rejected with our abort: not the function's error.
+    if (exchange.closed && error === exchange.controller.signal.reason) return;
+    throw error;
+  }
   if (!(response instanceof Response) && !isResponseLike(response)) {
     throw new TypeError(`The fetch handler must return a Response (or a promise of one), got ${describeValue(response)}`);
   }
@@ -409,6 +416,9 @@ async function sendBody(exchange: Exchange, body: ReadableStream<Uint8Array>): P
   } catch (error) {
     clearImmediate(exchange.immediate);
     reader.cancel(error).catch(ignore);
+    // The client left: its leaving cancelled the body (a proxied one errors with the abort), and
+    // no response is owed; that is not the function's error.
+    if (exchange.closed && !res.writableFinished) return;
     if (res.headersSent && !res.writableEnded) res.destroy();
     throw error;
   }

@@ -1,7 +1,8 @@
 /**
  * A Fetch function proxying with `fetch(request)` to a loopback upstream, as an API gateway app
  * does (spec/fixtures/fetch-proxy.mjs in an `fc-container serve` child): a chunked upload goes
- * through, with or without `Expect: 100-continue`; no hop-by-hop header crosses either way.
+ * through, with or without `Expect: 100-continue`; no hop-by-hop header crosses either way; and a
+ * client leaving a streamed or proxied response is not logged as the function's error.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,4 +122,59 @@ test('the upstream\'s hop-by-hop response headers (connection, keep-alive) are n
   assert.equal(reply.status, 200, reply.text);
   await proxy.waitForOutput(/FC Invoke End RequestId: hop-response\n/);
   assert.doesNotMatch(proxy.stdout(), /Response header "(connection|keep-alive|transfer-encoding)"/);
+});
+
+/**
+ * Sends a GET through the proxy and leaves: once the first body bytes arrive, or, for '/hang',
+ * once the upstream has the proxied request.
+ */
+function leave(path: string, id: string, host: string): void {
+  const req = httpRequest({ host: '127.0.0.1', port: proxy.port, path, headers: { host, 'x-fc-request-id': id }, agent: false });
+  req.on('error', () => {});
+  if (path === '/hang') void waitForUpstream(id).then(() => req.destroy());
+  else req.on('response', (res) => res.once('data', () => req.destroy()));
+  req.end();
+}
+
+/**
+ * Waits until a request sent after the client left has been answered: the proxy has handled
+ * what followed the leaving before it. `upstreamClosed` is when the upstream saw its fetch cut.
+ */
+async function settle(id: string, upstreamClosed: Promise<unknown> | undefined): Promise<void> {
+  await proxy.waitForOutput(new RegExp(`FC Invoke End RequestId: ${id}\\n`));
+  await upstreamClosed;
+  const probe = `${id}-probe`;
+  assert.equal((await get(probe)).status, 200);
+  await proxy.waitForOutput(new RegExp(`FC Invoke End RequestId: ${probe}\\n`));
+}
+
+const ROUNDS = 20;
+
+test(`a client leaving a proxied streamed response, ${ROUNDS} times: no error line, the server goes on`, async () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    const id = `left-proxied-${round}`;
+    leave('/stream', id, upstreamHost);
+    await waitForUpstream(id);
+    await settle(id, once(seen.get(id)!.res, 'close'));
+  }
+  assert.doesNotMatch(proxy.stdout(), / left-proxied-\d+ \[error\]/);
+});
+
+test(`a client leaving before the upstream answered (the handler's fetch rejects with the abort), ${ROUNDS} times: no error line`, async () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    const id = `left-hang-${round}`;
+    leave('/hang', id, upstreamHost);
+    await waitForUpstream(id);
+    await settle(id, once(seen.get(id)!.req.socket, 'close'));
+  }
+  assert.doesNotMatch(proxy.stdout(), / left-hang-\d+ \[error\]/);
+});
+
+test(`a client leaving a streamed response of the function's own, ${ROUNDS} times: no error line`, async () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    const id = `left-stream-${round}`;
+    leave('/own-stream', id, 'function.local');
+    await settle(id, undefined);
+  }
+  assert.doesNotMatch(proxy.stdout(), / left-stream-\d+ \[error\]/);
 });
