@@ -3,6 +3,7 @@
  * function cannot set, and the one pass over the raw request headers that the hot path makes.
  */
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { removePlatformHeader } from './remove-header.js';
 
 /**
  * Request headers FC never forwards to an HTTP function (seed: "Request Headers 不支持...").
@@ -256,7 +257,7 @@ export function stripResponseHeaders<T>(res: ServerResponse, owner: T, onStrippe
   let bytes = 0;
   for (const name of res.getHeaderNames()) {
     if (isForbiddenResponseHeader(name)) {
-      res.removeHeader(name);
+      removePlatformHeader(res, name);
       onStripped(owner, name);
       continue;
     }

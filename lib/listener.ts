@@ -14,6 +14,7 @@ import { isConnectApp, type HttpHandler } from './handlers.js';
 import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.js';
 import { sendAfterMarkers, writeMarker, writeOut, type Sender } from './output.js';
 import { FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
+import { clearResponseHeaders } from './remove-header.js';
 import { generateRequestId } from './request-id.js';
 import { EMPTY_PAYLOAD, serializeResult, type Payload } from './result.js';
 import type { Runtime } from './runtime.js';
@@ -443,7 +444,7 @@ function sendFreshFunctionError(res: ServerResponse, status: number, body: Funct
 function resetResponse(res: ServerResponse): void {
   if (Object.hasOwn(res, 'writeHead')) delete (res as { writeHead?: unknown }).writeHead;
   if (Object.hasOwn(res, 'end')) delete (res as { end?: unknown }).end;
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  clearResponseHeaders(res);
 }
 
 /**
@@ -547,7 +548,7 @@ function writeHeadChecked(
 
   const error = createResponseHeadersError(bytes, limit);
   log(inv, 'error', `Response replaced: ${error.message}`);
-  for (const name of this.getHeaderNames()) this.removeHeader(name);
+  clearResponseHeaders(this);
   const body = JSON.stringify(error);
   nodeWriteHead.call(this, error.status, {
     'content-type': 'application/json',
