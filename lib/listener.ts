@@ -6,7 +6,7 @@ import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type Out
 import { getUtil } from './builtins.js';
 import { abortBody, createBodyLimitError, drainRequest, guardRequestBody, holdConnectionOpen, readBody } from './body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
-import { describeError, FunctionError, GatewayError, LimitError, type FunctionErrorBody } from './errors.js';
+import { createExpectationError, describeError, FunctionError, GatewayError, LimitError, redactGatewayError, type FunctionErrorBody } from './errors.js';
 import { checkRequestLimits, createResponseHeadersError } from './limit-checks.js';
 import { frameByLength, getMeasuredLength, restoreMeasuredLength } from './framing.js';
 import { applyWriteHeadHeaders, countHeaderBytes, filterHeaderObject, hideRequestHeaders, holdsNoHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
@@ -174,7 +174,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
   if (options.markers) writeMarker(MARKER_KINDS[inv.route]!, 'Start', inv.requestId);
   else inv.ended = true;
 
-  const refusal = expect === EXPECT_OTHER ? describeUnmetExpectation(inv) : checkRequest(inv, url);
+  const refusal = expect === EXPECT_OTHER ? createExpectationError(req.headers.expect, inv.context.secrets) : checkRequest(inv, url);
   if (refusal) {
     refuseRequest(inv, refusal, expectContinue);
     return;
@@ -235,12 +235,6 @@ function checkRequest(inv: Invocation, url: string): GatewayError | undefined {
     return new GatewayError('FC_BAD_REQUEST', 'Malformed HTTP request (an HTTP/1.1 request needs a Host header)');
   }
   return checkRequestLimits(url, inv.headerBytes, inv.contentLength, inv.runtime.options.limits);
-}
-
-function describeUnmetExpectation(inv: Invocation): GatewayError {
-  // Scrubbed before it is cut: a secret cut short would no longer be found.
-  const expectation = redact(String(inv.req.headers.expect), inv.context.secrets).slice(0, 100);
-  return new GatewayError('FC_EXPECTATION_FAILED', `Unsupported expectation: Expect: ${expectation}`);
 }
 
 /**
@@ -411,9 +405,7 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
   if (error instanceof GatewayError) {
     // The request itself was at fault (an adapter could not represent it): FC's gateway shape.
     log(inv, 'warn', `Request refused: ${error.message}`);
-    // Its message may quote the request (a Host header): FC's body is scrubbed as the log line is.
-    const message = redact(error.message, inv.context.secrets);
-    finishInvocation(inv, sendFreshGatewayError, message === error.message ? error : new GatewayError(error.code, message), undefined);
+    finishInvocation(inv, sendFreshGatewayError, redactGatewayError(error, inv.context.secrets), undefined);
     return;
   }
   log(inv, 'error', error);
