@@ -8,6 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 // Values come from the package's entry only, so the bundled dist/cli.js loads the core once.
 import { HANDLER_NAMES, serve, type Handlers, type LimitsPreset, type LogThreshold } from './index.js';
+// A leaf module with no state: the bundle may carry its own copy.
+import { readEnvironmentSecrets, redact } from './redact.js';
 
 /** Exit code for a usage error, a bad module path or a module with no handler. */
 const EXIT_USAGE = 2;
@@ -49,10 +51,62 @@ Options:
   -h, --help               Show this help
 `;
 
-/** Prints one line and exits with the usage code. */
+/** Node's exit code when the event loop empties while a top-level await is pending (Node docs, "Exit codes"). */
+const EXIT_UNSETTLED_TOP_LEVEL_AWAIT = 13;
+
+/** Prints the message, scrubbed of the environment's secrets, and exits with the usage code. */
 function fail(message: string): never {
-  process.stderr.write(`fc-container: ${message}\n`);
+  process.stderr.write(`fc-container: ${redact(message, readEnvironmentSecrets())}\n`);
   process.exit(EXIT_USAGE);
+}
+
+/** A SyntaxError's stack starts with the file and line it points at, before the message. */
+const SOURCE_LINE = /^((?:file:\/\/|\/)[^\n]*:\d+)\n/;
+/** An `at` frame's location: `at fn (file:1:2)` or `at file:1:2`. */
+const FRAME = /^\s+at (?:[^\n]*\()?([^\n()]+:\d+:\d+)\)?$/gm;
+
+/** The first frame in the app's own code (Node's `node:` frames say nothing to its author). */
+function findAppFrame(stack: string): string | undefined {
+  for (const match of stack.matchAll(FRAME)) {
+    if (!match[1]!.startsWith('node:')) return match[1];
+  }
+  return undefined;
+}
+
+/**
+ * A module's load failure in one line: the error's name and message, its line breaks folded
+ * (Node's "Cannot find module" lists a require stack on lines of its own), and where it was
+ * thrown. The stack itself would be several lines of the CLI's own frames.
+ */
+function describeLoadError(error: unknown): string {
+  let text: string;
+  try {
+    if (error instanceof Error) {
+      const stack = typeof error.stack === 'string' ? error.stack : '';
+      const where = SOURCE_LINE.exec(stack)?.[1] ?? findAppFrame(stack);
+      text = `${error.name}: ${error.message}${where ? ` (at ${where})` : ''}`;
+    } else {
+      text = String(error);
+    }
+  } catch {
+    text = Object.prototype.toString.call(error);
+  }
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/** The module being imported, until its import settles. */
+let loadingModule: string | undefined;
+
+/**
+ * Node quirk: when a module's top-level await never settles, the event loop empties and Node
+ * exits 13 with nothing said (Node 20). Say so in one line and exit as for a module that fails to
+ * load. Another exit during the load (the module calling `process.exit`) is left alone.
+ */
+function onExitWhileLoading(code: number): void {
+  if (loadingModule === undefined) return;
+  if (code !== EXIT_UNSETTLED_TOP_LEVEL_AWAIT && process.exitCode !== EXIT_UNSETTLED_TOP_LEVEL_AWAIT) return;
+  process.stderr.write(`fc-container: cannot load "${loadingModule}": its top-level await never settled (nothing was left for it to wait on)\n`);
+  process.exitCode = EXIT_USAGE;
 }
 
 function parseNumber(value: string | undefined, flag: string): number | undefined {
@@ -76,11 +130,11 @@ export function pickHandlers(module: Record<string, unknown>): Handlers {
   }
   if (fallback && typeof fallback === 'object') {
     const source = fallback as Record<string, unknown>;
+    // Taken as they are and called as createServer() calls them, without `this` (a Hono app's
+    // `fetch` is bound already). Not `.bind`: an Express app's `bind` is its route for the WebDAV
+    // BIND method, and a bound copy would lose the `handle` that marks a Connect app.
     for (const name of HANDLER_NAMES) {
-      const value = source[name];
-      // Bind methods, so an object such as a Hono app keeps its `this`.
-      if (typeof value === 'function') picked[name] = value.bind(source);
-      else if (value !== undefined) picked[name] = value;
+      if (source[name] !== undefined) picked[name] = source[name];
     }
   }
   return picked as Handlers;
@@ -119,10 +173,15 @@ async function runServe(args: string[]): Promise<void> {
   const path = resolve(process.cwd(), positionals[0]!);
   if (!existsSync(path)) fail(`cannot find module "${positionals[0]}" (looked for ${path})`);
   let module: Record<string, unknown>;
+  loadingModule = positionals[0]!;
+  process.on('exit', onExitWhileLoading);
   try {
     module = await import(pathToFileURL(path).href) as Record<string, unknown>;
   } catch (error) {
-    fail(`cannot load "${positionals[0]}": ${(error as Error)?.stack ?? String(error)}`);
+    fail(`cannot load "${positionals[0]}": ${describeLoadError(error)}`);
+  } finally {
+    loadingModule = undefined;
+    process.removeListener('exit', onExitWhileLoading);
   }
   const handlers = pickHandlers(module);
   if (Object.keys(handlers).length === 0) {

@@ -9,6 +9,7 @@
  * - function errors (a handler failed): `{"errorMessage","errorType","stackTrace"}`, the shape
  *   FC's built-in runtimes report.
  */
+import { redact } from './redact.js';
 
 /** Stable codes, FC error codes and HTTP statuses of the errors the runtime raises itself. */
 export const ERRORS = {
@@ -60,6 +61,23 @@ export class GatewayError extends Error {
  */
 export class LimitError extends GatewayError {
   override readonly name: string = 'LimitError';
+}
+
+/**
+ * FC's 417 for an `Expect` other than `100-continue`, quoting it (cut to 100 characters) scrubbed
+ * of `secrets` first: a secret cut short would no longer be found.
+ */
+export function createExpectationError(expect: unknown, secrets: readonly string[]): GatewayError {
+  return new GatewayError('FC_EXPECTATION_FAILED', `Unsupported expectation: Expect: ${redact(String(expect), secrets).slice(0, 100)}`);
+}
+
+/**
+ * `error` with its message scrubbed of `secrets` (itself when nothing is to go): a message quoting
+ * the request (the Fetch adapter's refused Host) goes into FC's error body as into the log.
+ */
+export function redactGatewayError(error: GatewayError, secrets: readonly string[]): GatewayError {
+  const message = redact(error.message, secrets);
+  return message === error.message ? error : new GatewayError(error.code, message, error.limit, error.size);
 }
 
 /** A function failure that is not a thrown `Error`: a missing handler or a timeout. */

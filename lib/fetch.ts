@@ -26,6 +26,8 @@ import type { Context } from './context.js';
 // classes (one GatewayError) instead of carrying copies.
 import { GatewayError } from './index.js';
 import type { FetchHandler, HttpHandler } from './handlers.js';
+import { RequestBody } from './fetch-body.js';
+import { HOP_BY_HOP_HEADERS } from './headers.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -46,12 +48,10 @@ const ABSOLUTE_TARGET = /^https?:\/\//i;
 const HTTPS_FIRST = /^\s*https\s*(?:,|$)/i;
 
 const kExchange = Symbol('fc-container.fetch.exchange');
-const kBody = Symbol('fc-container.fetch.body');
 const kController = Symbol('fc-container.fetch.controller');
 const kInnerSignal = Symbol('fc-container.fetch.innerSignal');
 
 type ExchangeResponse = ServerResponse & { [kExchange]?: Exchange };
-type BodyRequest = IncomingMessage & { [kBody]?: RequestBody };
 
 // Two shortcuts into Node's own fetch classes (undici), each found by probing once when this
 // module loads and skipped, for the plain public API, when the probe finds nothing:
@@ -179,7 +179,14 @@ async function handleFetch(handler: FetchHandler, req: IncomingMessage, res: Ser
   // The client left before the function started: it runs with its signal already aborted.
   if (res.destroyed) onResponseClose.call(res as ExchangeResponse);
 
-  const response = await handler(request, context);
+  let response: Response;
+  try {
+    response = await handler(request, context);
+  } catch (error) {
+    // The client left and the handler's fetch() rejected with our abort: not the function's error.
+    if (exchange.closed && error === exchange.controller.signal.reason) return;
+    throw error;
+  }
   if (!(response instanceof Response) && !isResponseLike(response)) {
     throw new TypeError(`The fetch handler must return a Response (or a promise of one), got ${describeValue(response)}`);
   }
@@ -191,8 +198,9 @@ async function handleFetch(handler: FetchHandler, req: IncomingMessage, res: Ser
 
 /**
  * Builds the `Request`: the absolute URL (`https` when `x-forwarded-proto` says so, the host from
- * the Host header, else `localhost`), the method, every header as received (repeated ones kept;
- * several `Cookie` lines joined with `; ` as a cookie list must be), and a streamed body for a
+ * the Host header, else `localhost`), the method, every header as received but the hop-by-hop
+ * ones and `Expect` (repeated ones kept; several `Cookie` lines joined with `; ` as a cookie list
+ * must be), and a streamed body for a
  * method that may carry one when the request declares one. Throws a `TypeError` for a request
  * that cannot be one.
  */
@@ -211,22 +219,33 @@ function createRequest(req: IncomingMessage, exchange: Exchange): Request {
       case 4:
         if (host === '' && name.toLowerCase() === 'host') host = value;
         break;
-      case 6:
-        if (name.toLowerCase() === 'cookie') {
+      case 6: {
+        const lower = name.toLowerCase();
+        if (lower === 'cookie') {
           if (cookie !== -1) {
             headers[cookie]![1] += '; ' + value;
             continue;
           }
           cookie = headers.length;
+        } else if (lower === 'expect') {
+          continue; // met by the runtime (its 100 Continue); Node's fetch() refuses a Request with it
         }
+        break;
+      }
+      case 7: // upgrade, trailer
+      case 16: // proxy-connection
+        if (HOP_BY_HOP_HEADERS.has(name.toLowerCase())) continue;
         break;
       case 14:
         if (value !== '0' && name.toLowerCase() === 'content-length') hasBody = true;
         break;
       case 17: {
         const lower = name.toLowerCase();
-        if (lower === 'transfer-encoding') hasBody = true;
-        else if (lower === 'x-forwarded-proto') https = HTTPS_FIRST.test(value);
+        if (lower === 'transfer-encoding') {
+          hasBody = true;
+          continue; // hop-by-hop: the Request's body is a stream, framed by whoever sends it on
+        }
+        if (lower === 'x-forwarded-proto') https = HTTPS_FIRST.test(value);
         break;
       }
     }
@@ -248,7 +267,7 @@ function createRequest(req: IncomingMessage, exchange: Exchange): Request {
   if (!hasBody || method === 'GET' || method === 'HEAD') {
     init = { method, headers };
   } else {
-    const source = new RequestBody(req as BodyRequest);
+    const source = new RequestBody(req);
     exchange.body = source;
     init = { method, headers, body: new ReadableStream<Uint8Array>(source, NO_READ_AHEAD), duplex: 'half' };
   }
@@ -267,126 +286,6 @@ function checkHost(host: string): string {
 function refuseRequest(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   throw new GatewayError('FC_BAD_REQUEST', `Malformed HTTP request (${message})`);
-}
-
-/**
- * The source of a request body stream. `req` starts flowing at the first read; each chunk is
- * handed to the stream and `req` pauses until the next read, so the socket (and the client's
- * upload) waits while the handler does.
- */
-class RequestBody implements UnderlyingDefaultSource<Uint8Array> {
-  readonly req: BodyRequest;
-  controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
-  reading = false;
-  /** Closed, errored or cancelled: `req` is no longer the stream's business. */
-  done = false;
-  /** The response has finished: what is left of the body is read and dropped. */
-  discarding = false;
-  /** Bytes were dropped while discarding: the body can no longer end cleanly. */
-  dropped = false;
-
-  constructor(req: BodyRequest) {
-    this.req = req;
-  }
-
-  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    this.controller = controller;
-    const { req } = this;
-    req[kBody] = this;
-    if (req.destroyed && !req.readableEnded) {
-      this.done = true;
-      controller.error(createAbortedError());
-      return;
-    }
-    req.on('end', onBodyEnd);
-    req.on('error', onBodyError);
-    req.on('close', onBodyClose);
-  }
-
-  pull(): void {
-    if (this.done || this.discarding) return;
-    if (this.reading) {
-      this.req.resume();
-      return;
-    }
-    this.reading = true;
-    this.req.on('data', onBodyData);
-  }
-
-  /** The handler (or the response it fed) cancelled the stream: drop the rest of the body. */
-  cancel(): void {
-    if (this.done) return;
-    this.done = true;
-    this.req.removeListener('data', onBodyData);
-    this.req.resume();
-  }
-
-  /**
-   * The response has finished before the body was read to its end: read and drop the rest, so
-   * the keep-alive connection can carry the next request. A read still waiting settles when the
-   * body does: with the request's own error if it has one (the runtime's `LimitError`), else
-   * with an error saying the body was dropped.
-   */
-  discard(): void {
-    if (this.done || this.discarding) return;
-    this.discarding = true;
-    if (this.reading) {
-      this.req.resume();
-    } else {
-      this.reading = true;
-      this.req.on('data', onBodyData);
-    }
-  }
-
-  /** The client went away: a read still waiting fails with `reason`. */
-  abort(reason: unknown): void {
-    if (this.done) return;
-    this.done = true;
-    this.req.removeListener('data', onBodyData);
-    this.req.resume();
-    this.controller!.error(reason);
-  }
-}
-
-function onBodyData(this: BodyRequest, chunk: Buffer): void {
-  const body = this[kBody]!;
-  if (body.done) return;
-  if (body.discarding) {
-    body.dropped = true;
-    return;
-  }
-  const controller = body.controller!;
-  controller.enqueue(chunk);
-  if (controller.desiredSize! <= 0) this.pause();
-}
-
-function onBodyEnd(this: BodyRequest): void {
-  const body = this[kBody]!;
-  if (body.done) return;
-  body.done = true;
-  if (body.dropped) {
-    body.controller!.error(new Error('The response was sent before the request body was read; the rest of the body was dropped'));
-  } else {
-    body.controller!.close();
-  }
-}
-
-function onBodyError(this: BodyRequest, error: Error): void {
-  const body = this[kBody]!;
-  if (body.done) return;
-  body.done = true;
-  body.controller!.error(error);
-}
-
-function onBodyClose(this: BodyRequest): void {
-  const body = this[kBody]!;
-  if (body.done) return;
-  body.done = true;
-  body.controller!.error(createAbortedError());
-}
-
-function createAbortedError(): Error {
-  return Object.assign(new Error('The client closed the connection before the body was complete'), { code: 'ECONNRESET' });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -454,8 +353,9 @@ function knownBody(response: Response, stream: ReadableStream<Uint8Array>): stri
 
 /**
  * Puts the Response's headers on `res`, where the runtime's `writeHead` override strips what FC
- * forbids and measures the rest. `set-cookie` stays one header per cookie. `content-length` and
- * `transfer-encoding` describe the Fetch body, not the wire: the server frames the body itself
+ * forbids and measures the rest. `set-cookie` stays one header per cookie. `content-length` and the
+ * hop-by-hop headers (a proxied upstream's `connection`, `keep-alive`, `transfer-encoding`)
+ * describe the Fetch body or another connection, not this one: the server frames the body itself
  * (a `content-length` when the whole body is known, else chunked), so they are not copied.
  */
 function copyHeaders(res: ServerResponse, headers: Headers): void {
@@ -465,7 +365,7 @@ function copyHeaders(res: ServerResponse, headers: Headers): void {
       cookies = true;
       continue;
     }
-    if (name === 'content-length' || name === 'transfer-encoding') continue;
+    if (name === 'content-length' || HOP_BY_HOP_HEADERS.has(name)) continue;
     res.setHeader(name, value);
   }
   if (!cookies) return;
@@ -516,6 +416,9 @@ async function sendBody(exchange: Exchange, body: ReadableStream<Uint8Array>): P
   } catch (error) {
     clearImmediate(exchange.immediate);
     reader.cancel(error).catch(ignore);
+    // The client left: its leaving cancelled the body (a proxied one errors with the abort), and
+    // no response is owed; that is not the function's error.
+    if (exchange.closed && !res.writableFinished) return;
     if (res.headersSent && !res.writableEnded) res.destroy();
     throw error;
   }

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { UNCOUNTED_REQUEST_HEADERS } from './limits.js';
+import { removePlatformHeader } from './remove-header.js';
 
 /**
  * Request headers FC never forwards to an HTTP function (seed: "Request Headers 不支持...").
@@ -17,6 +18,15 @@ export const HIDDEN_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'proxy-authorization',
   'te',
   'trailer',
+]);
+
+/**
+ * Fields that describe one connection, not the message (RFC 9110 §7.6.1): the Fetch adapter
+ * copies none of them between a Node message and a Request or Response, as a proxy must not
+ * forward them (and Node's fetch refuses a Request carrying most of them).
+ */
+export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
 ]);
 
 /**
@@ -257,7 +267,7 @@ export function stripResponseHeaders<T>(res: ServerResponse, owner: T, onStrippe
   let bytes = 0;
   for (const name of res.getHeaderNames()) {
     if (isForbiddenResponseHeader(name)) {
-      res.removeHeader(name);
+      removePlatformHeader(res, name);
       onStripped(owner, name);
       continue;
     }

@@ -6,14 +6,15 @@ import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type Out
 import { getUtil } from './builtins.js';
 import { abortBody, drainRequest, guardRequestBody, holdConnectionOpen, readBody, whenWritten } from './body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
-import { describeError, FunctionError, GatewayError, LimitError, type FunctionErrorBody } from './errors.js';
+import { createExpectationError, describeError, FunctionError, GatewayError, LimitError, redactGatewayError, type FunctionErrorBody } from './errors.js';
 import { checkRequestLimits, createResponseHeadersError } from './limit-checks.js';
 import { frameByLength, getMeasuredLength, restoreMeasuredLength } from './framing.js';
 import { applyWriteHeadHeaders, countHeaderBytes, filterHeaderObject, hideRequestHeaders, holdsNoHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
 import { isConnectApp, type HttpHandler } from './handlers.js';
 import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.js';
 import { sendAfterMarkers, writeMarker, writeOut, type Sender } from './output.js';
-import { clearHeaders, FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
+import { FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
+import { clearResponseHeaders } from './remove-header.js';
 import { checkEndArguments } from './end-checks.js';
 import { asRuntime, ignoreLateCalls } from './late-writes.js';
 import { generateRequestId } from './request-id.js';
@@ -176,7 +177,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
   if (options.markers) writeMarker(MARKER_KINDS[inv.route]!, 'Start', inv.requestId);
   else inv.ended = true;
 
-  const refusal = expect === EXPECT_OTHER ? describeUnmetExpectation(req) : checkRequest(inv, url);
+  const refusal = expect === EXPECT_OTHER ? createExpectationError(req.headers.expect, inv.context.secrets) : checkRequest(inv, url);
   if (refusal) {
     refuseRequest(inv, refusal, expectContinue);
     return;
@@ -237,10 +238,6 @@ function checkRequest(inv: Invocation, url: string): GatewayError | undefined {
     return new GatewayError('FC_BAD_REQUEST', 'Malformed HTTP request (an HTTP/1.1 request needs a Host header)');
   }
   return checkRequestLimits(url, inv.headerBytes, inv.contentLength, inv.runtime.options.limits);
-}
-
-function describeUnmetExpectation(req: IncomingMessage): GatewayError {
-  return new GatewayError('FC_EXPECTATION_FAILED', `Unsupported expectation: Expect: ${String(req.headers.expect).slice(0, 100)}`);
 }
 
 /** How a refused request's connection ends: closed after the answer, drained, or half-closed and drained. */
@@ -422,7 +419,7 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
   if (error instanceof GatewayError) {
     // The request itself was at fault (an adapter could not represent it): FC's gateway shape.
     log(inv, 'warn', `Request refused: ${error.message}`);
-    finishInvocation(inv, sendFreshGatewayError, error, undefined);
+    finishInvocation(inv, sendFreshGatewayError, redactGatewayError(error, inv.context.secrets), undefined);
     return;
   }
   log(inv, 'error', error);
@@ -436,13 +433,13 @@ function failInvocation(inv: Invocation, error: unknown, status: number): void {
 
 /** Sends FC's gateway error on a response a handler may have half prepared. */
 const sendFreshGatewayError = asRuntime((res: ServerResponse, error: GatewayError): void => {
-  clearHeaders(res);
+  clearResponseHeaders(res);
   sendGatewayError(res, error);
 });
 
 /** Sends a function error on a response a handler may have half prepared. */
 const sendFreshFunctionError = asRuntime((res: ServerResponse, status: number, body: FunctionErrorBody): void => {
-  clearHeaders(res);
+  clearResponseHeaders(res);
   sendFunctionError(res, status, body);
 });
 
@@ -561,7 +558,7 @@ function writeHeadChecked(
 
   const error = createResponseHeadersError(bytes, limit);
   log(inv, 'error', `Response replaced: ${error.message}`);
-  for (const name of this.getHeaderNames()) this.removeHeader(name);
+  clearResponseHeaders(this);
   const body = JSON.stringify(error);
   nodeWriteHead.call(this, error.status, {
     'content-type': 'application/json',
@@ -631,7 +628,7 @@ function onHttpBodyRefused(req: IncomingMessage, error: LimitError): boolean {
 
 /** Sends FC's 400 on an HTTP function's response and keeps the connection for the drain (body.ts). */
 const sendHttpRefusal = asRuntime((res: ServerResponse, error: GatewayError): void => {
-  clearHeaders(res);
+  clearResponseHeaders(res);
   sendGatewayError(res, error, true);
   holdConnectionOpen(res);
 });
@@ -674,7 +671,7 @@ export function onBodyStall(req: IncomingMessage): void {
 }
 
 const sendStallRefusal = asRuntime((res: ServerResponse, error: GatewayError): void => {
-  clearHeaders(res);
+  clearResponseHeaders(res);
   sendGatewayError(res, error, true);
 });
 

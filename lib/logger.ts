@@ -4,6 +4,9 @@
  */
 import { getUtil } from './builtins.js';
 import { writeOut } from './output.js';
+import { redact } from './redact.js';
+
+export { readEnvironmentSecrets, redact, REDACTED } from './redact.js';
 
 /** The levels of {@link Logger}, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -20,12 +23,6 @@ const LEVEL_RANK: Record<LogThreshold, number> = { debug: 10, info: 20, warn: 30
 export function isLevelEnabled(threshold: LogThreshold, level: LogLevel): boolean {
   return LEVEL_RANK[level] >= LEVEL_RANK[threshold];
 }
-
-/** Secrets shorter than this are not scrubbed: replacing every "a" in a log is no protection. */
-const MIN_SECRET_LENGTH = 8;
-
-/** The text put in place of a secret wherever the runtime prints or serialises one. */
-export const REDACTED = '[redacted]';
 
 /** A logger with FC's line format: `<UTC ISO time> <requestId> [<level>] <message>`. */
 export interface Logger {
@@ -44,30 +41,6 @@ export interface Logger {
  */
 export function formatLogLine(level: LogLevel, requestId: string, args: readonly unknown[]): string {
   return new Date().toISOString() + ' ' + requestId + ' [' + level + '] ' + getUtil().format(...args) + '\n';
-}
-
-/**
- * Replaces each secret (of at least 8 characters) in `text` with `[redacted]`. Returns `text`
- * itself when there is nothing to replace.
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  for (const secret of secrets) {
-    if (secret.length >= MIN_SECRET_LENGTH && text.includes(secret)) text = text.split(secret).join(REDACTED);
-  }
-  return text;
-}
-
-/**
- * Secrets the process itself was given: FC puts the function role's keys in the environment too.
- * Read once; the runtime scrubs them from all it prints.
- */
-export function readEnvironmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
-  const secrets: string[] = [];
-  for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIBABA_CLOUD_SECURITY_TOKEN']) {
-    const value = env[name];
-    if (value) secrets.push(value);
-  }
-  return secrets;
 }
 
 /**

@@ -73,17 +73,25 @@ export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
  * A set but invalid value is an error rather than a silent fall-back: FC would not reach the server.
  */
 export function resolvePort(port: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
-  if (port !== undefined) return checkPort(port, 'port');
+  if (port !== undefined) return checkPort(port, 'port', String(port));
   for (const name of ['FC_CUSTOM_LISTEN_PORT', 'FC_SERVER_PORT']) {
     const value = env[name];
-    if (value) return checkPort(Number(value), name);
+    if (value) return checkPort(parsePortText(value), name, JSON.stringify(value));
   }
   return DEFAULT_PORT;
 }
 
-function checkPort(port: number, where: string): number {
+/**
+ * A port from text, as the CLI's `--port` reads it: blank text (`Number(' ')` is 0, which would
+ * listen on a random port FC never reaches) is not a number. An empty variable counts as unset.
+ */
+function parsePortText(text: string): number {
+  return text.trim() === '' ? NaN : Number(text);
+}
+
+function checkPort(port: number, where: string, shown: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`${where} must be a port number from 0 to 65535, got ${String(port)}`);
+    throw new TypeError(`${where} must be a port number from 0 to 65535, got ${shown}`);
   }
   return port;
 }

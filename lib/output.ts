@@ -23,7 +23,9 @@
  * with its own fd stream) bypasses the first rule: its lines may come before the Start marker.
  */
 import { ServerResponse } from 'node:http';
+import { collectResponseSecrets } from './known-secrets.js';
 import type { MarkerKind } from './logger.js';
+import { redact } from './redact.js';
 
 type Write = (this: NodeJS.WriteStream, ...args: unknown[]) => boolean;
 
@@ -127,7 +129,7 @@ export function flushMarkers(): void {
     } catch (error) {
       // One response failing to go out must not hold up the others, nor leave its client waiting
       // for an answer that will never come: its connection is closed.
-      writeNow(`fc-container: a response could not be sent; its connection is closed: ${String((error as Error)?.stack ?? error)}\n`);
+      writeNow(redact(`fc-container: a response could not be sent; its connection is closed: ${String((error as Error)?.stack ?? error)}\n`, collectResponseSecrets(res)));
       destroyResponse.call(res);
     }
   }

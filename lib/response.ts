@@ -13,16 +13,11 @@ export const FC_STATUS_FAILED = '404';
 const JSON_TYPE = 'application/json';
 
 /**
- * Node's own `writeHead`, `end` and `removeHeader`: the runtime's answers never go through a
- * handler's response overrides (the runtime's own, or the no-ops of late-writes.ts).
+ * Node's own `writeHead` and `end`: the runtime's answers never go through a handler's response
+ * overrides (the runtime's own, or the no-ops of late-writes.ts).
  */
-const { writeHead: nodeWriteHead, removeHeader: nodeRemoveHeader } = ServerResponse.prototype;
+const nodeWriteHead = ServerResponse.prototype.writeHead;
 const nodeEnd = ServerResponse.prototype.end as (this: ServerResponse, body: string | Uint8Array) => ServerResponse;
-
-/** Removes every header a handler set on a response the runtime answers itself. */
-export function clearHeaders(res: ServerResponse): void {
-  for (const name of res.getHeaderNames()) nodeRemoveHeader.call(res, name);
-}
 
 /** Byte length of a body: `Buffer.byteLength` for a string (UTF-8), the view's length for bytes. */
 function byteLength(body: string | Uint8Array): string {

@@ -7,6 +7,7 @@ import { getContext } from './async-context.js';
 import { closeUnservedConnections, trackConnections } from './connections.js';
 import { getUtil } from './builtins.js';
 import { Context } from './context.js';
+import { collectInFlightSecrets } from './known-secrets.js';
 import { formatLogLine, redact } from './logger.js';
 import { writeMarker, writeOut } from './output.js';
 import { generateRequestId } from './request-id.js';
@@ -85,7 +86,8 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<bool
  *
  * An exception thrown outside any handler's call chain (a stray timer, a promise nobody awaited)
  * leaves the process in a state nobody knows: it is logged in FC's format, with the request id
- * when `asyncContext` can tell which request's code threw (else `-`), secrets scrubbed; then the
+ * when `asyncContext` can tell which request's code threw (else `-`), scrubbed of the secrets of
+ * that request, of every request in flight and of the environment; then the
  * server shuts down as for SIGTERM (in-flight requests finish, bounded) and exits 1, so FC
  * replaces the instance. A handler's own throw or rejection never gets here: the runtime answers
  * it as the function's error.
@@ -106,7 +108,8 @@ export function installSignalHandlers(server: Server, runtime: Runtime): void {
   };
   const onFatal = (error: unknown): void => {
     const context = getContext();
-    const secrets = context ? context.secrets : runtime.environmentSecrets;
+    // Whichever request's code threw, its message may carry any in-flight request's keys.
+    const secrets = (context ? context.secrets : runtime.environmentSecrets).concat(collectInFlightSecrets(server));
     writeOut(redact(formatLogLine('error', context?.requestId ?? '-', [
       `Uncaught exception outside a handler; shutting down: ${getUtil().inspect(error)}`,
     ]), secrets));

@@ -16,10 +16,24 @@ test('serve loads a CommonJS module\'s exports', async (t) => {
   assert.equal((await invoke(server.port, 'e', { 'x-fc-request-id': 'r1' })).text, 'cjs:e:r1');
 });
 
-test('serve takes a default-exported object\'s methods, bound to it', async (t) => {
+test('serve takes a default-exported object\'s functions as they are, called without this (as createServer calls them)', async (t) => {
   const server = await spawnServer(join(FIXTURES, 'default-object.mjs'));
   t.after(() => server.kill('SIGKILL'));
-  assert.equal((await invoke(server.port, 'e')).text, 'default:e');
+  assert.equal((await invoke(server.port, 'e')).text, 'default:e:no this');
+});
+
+test('serve runs a real Express app exported as `export default { http: app }`: routes, 404 and its error handler', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'express-default-object.mjs'));
+  t.after(() => server.kill('SIGKILL'));
+  const hello = await send(server.port, { path: '/hello?name=fc', headers: { 'x-fc-request-id': 'xd-1' } });
+  assert.equal(hello.status, 200);
+  assert.equal(hello.text, 'hello fc');
+  // Express got (req, res) only: a context passed as `next` would have answered these instead.
+  assert.equal((await send(server.port, { path: '/nowhere' })).text, 'no route for GET /nowhere');
+  const failed = await send(server.port, { path: '/fail' });
+  assert.equal(failed.status, 500);
+  assert.equal(failed.text, 'handled: a route failed');
+  assert.match(server.stdout(), /FC Invoke Start RequestId: xd-1\nFC Invoke End RequestId: xd-1/);
 });
 
 test('serve runs the seed\'s Express app unchanged as the HTTP function (it implements /invoke itself)', async (t) => {
@@ -49,10 +63,28 @@ test('a module with no handler: one clear line, exit code 2', async () => {
   assert.match(stderr, /exports no handler: export one of initialize, invoke, http, fetch, preStop, preFreeze/);
 });
 
-test('a module that throws while loading: exit code 2 with the cause', async () => {
+test('a module that throws while loading: one line with the cause and where, exit code 2', async () => {
   const { code, stderr } = await runCli(['serve', join(FIXTURES, 'throws-on-load.mjs')]);
   assert.equal(code, 2);
-  assert.match(stderr, /cannot load .*broken module/s);
+  assert.match(stderr, /^fc-container: cannot load ".*throws-on-load.mjs": Error: broken module \(at file:\/\/.*throws-on-load.mjs:1:7\)\n$/);
+});
+
+test('a module whose top-level await never settles: one line saying so, exit code 2 (not Node\'s silent 13)', async () => {
+  const { code, stderr } = await runCli(['serve', join(FIXTURES, 'never-settles.mjs')]);
+  assert.equal(code, 2);
+  assert.match(stderr, /^fc-container: cannot load ".*never-settles.mjs": its top-level await never settled .*\n$/);
+});
+
+test('a blank FC_CUSTOM_LISTEN_PORT is not a port (as --port " " is not): one line, exit code 2, no random port', async () => {
+  for (const [name, value] of [['FC_CUSTOM_LISTEN_PORT', ' '], ['FC_CUSTOM_LISTEN_PORT', '\t\n'], ['FC_SERVER_PORT', '  ']]) {
+    const env = { FC_CUSTOM_LISTEN_PORT: undefined, FC_SERVER_PORT: undefined, [name]: value };
+    const { code, stderr } = await runCli(['serve', join(FIXTURES, 'esm-handlers.mjs'), '--host', '127.0.0.1'], env);
+    assert.equal(code, 2, `${name}=${JSON.stringify(value)}`);
+    assert.equal(stderr, `fc-container: ${name} must be a port number from 0 to 65535, got ${JSON.stringify(value)}\n`);
+  }
+  const flag = await runCli(['serve', join(FIXTURES, 'esm-handlers.mjs'), '--host', '127.0.0.1', '--port', ' ']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /--port needs a number, got " "/);
 });
 
 test('bad flags and unknown commands exit 2; --help documents every option', async () => {

@@ -209,19 +209,30 @@ export async function spawnServer(module: string, args: string[] = [], env: Reco
   };
 }
 
-/** Runs the CLI to completion and resolves to its exit code and output. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs the CLI to completion and resolves to its exit code and output. A CLI that starts
+ * listening instead of exiting is killed, and its code is `'listening'`. An `env` value of
+ * undefined removes the variable.
+ */
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null | 'listening'; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
+  let listening = false;
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    if (!listening && /listening on /.test(stdout)) {
+      listening = true;
+      child.kill('SIGKILL');
+    }
+  });
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const [code] = await once(child, 'exit') as [number | null];
-  return { code, stdout, stderr };
+  return { code: listening ? 'listening' : code, stdout, stderr };
 }
 
 /** The FC common headers a real invocation carries. */

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
 import { FIXTURES, spawnServer, startServer, type LocalServer } from './helpers.js';
 import type { Options } from '../lib/index.js';
+import { getRuntime } from '../lib/server.js';
+import { shutdown } from '../lib/shutdown.js';
 import { exchange, rawRequest, type RawReply } from './raw-client.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -388,4 +390,93 @@ test('an undefined value in a writeHead object is skipped, not an error', async 
   assert.equal(reply.header('x-missing'), undefined);
   assert.equal(reply.header('x-present'), 'yes');
   assert.equal(reply.body, 'ok');
+});
+
+// ---------------------------------------------------------------------------------------------
+// A stripped header leaves Node's own in its place (Node's removeHeader() would switch it off).
+
+const HANDLER_DATE = 'Thu, 01 Jan 1970 00:00:00 GMT';
+
+/** Node's own Date: an HTTP-date of now, not the handler's. */
+function assertNodeDate(value: string | undefined, what: string): void {
+  assert.ok(value !== undefined, `${what}: no Date header`);
+  assert.notEqual(value, HANDLER_DATE, what);
+  assert.ok(Math.abs(Date.parse(value) - Date.now()) < 60_000, `${what}: ${value}`);
+}
+
+test('a stripped Date is replaced by Node\'s own: on the function\'s response, its error, and the 502 for oversize headers', async (t) => {
+  const local = await startServer({
+    http: (req, res) => {
+      res.setHeader('Date', HANDLER_DATE);
+      if (req.url === '/throw') throw new Error('failed after setting Date');
+      if (req.url === '/oversize') res.setHeader('x-big', 'v'.repeat(5000));
+      res.end('ok');
+    },
+  });
+  t.after(() => local.close());
+  for (const path of ['/', '/throw', '/oversize']) {
+    const reply = await exchange(local.port, rawRequest('GET', path, [['Host', '127.0.0.1']]));
+    assert.equal(reply.status, path === '/' ? 200 : path === '/throw' ? 500 : 502, path);
+    assertNodeDate(reply.header('date'), path);
+  }
+});
+
+test('during the SIGTERM drain, a response whose Connection and Date were stripped still says connection: close', async (t) => {
+  let entered!: () => void;
+  const inHandler = new Promise<void>((resolve) => { entered = resolve; });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => { release = resolve; });
+  const local = await startServer({
+    http: async (req, res) => {
+      entered();
+      await released;
+      res.setHeader('Connection', 'keep-alive');
+      res.setHeader('Date', HANDLER_DATE);
+      res.end('drained');
+    },
+  });
+  t.after(() => local.close());
+  const replied = exchange(local.port, rawRequest('GET', '/', [['Host', '127.0.0.1']]));
+  await inHandler;
+  const stopped = shutdown(local.server, getRuntime(local.server)!, 'SIGTERM');
+  release();
+  const reply = await replied;
+  assert.equal(reply.body, 'drained');
+  assert.equal(reply.header('connection'), 'close');
+  assertNodeDate(reply.header('date'), 'drain');
+  assert.equal(await stopped, 0, 'every connection closed within the drain');
+});
+
+/** Writes `request` twice on one connection; resolves to what came back once the server has sent two responses or closed. */
+function sendTwice(port: number, request: Buffer, marker: string): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('connect', () => socket.write(Buffer.concat([request, request])));
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (text.split(marker).length === 3) {
+        socket.destroy();
+        resolve({ text, closed: false });
+      }
+    });
+    socket.on('end', () => resolve({ text, closed: true }));
+    socket.on('error', reject);
+  });
+}
+
+test('a streamed body whose transfer-encoding and content-length were stripped is still chunked, over keep-alive', async (t) => {
+  const local = await startServer({
+    http: (req, res) => {
+      res.setHeader('Transfer-Encoding', 'chunked');
+      res.setHeader('Content-Length', '99');
+      res.write('streamed ');
+      res.end('body');
+    },
+  });
+  t.after(() => local.close());
+  const { text, closed } = await sendTwice(local.port, rawRequest('GET', '/', [['Host', '127.0.0.1']]), 'streamed ');
+  assert.equal(closed, false, `the server closed the connection after:\n${text}`);
+  assert.equal(text.split('HTTP/1.1 200').length, 3, text);
+  assert.match(text, /^HTTP\/1\.1 200 OK\r\n(?:[^\r]+\r\n)*Transfer-Encoding: chunked\r\n/);
 });

@@ -12,44 +12,17 @@
  * --format-console), and the request headers an HTTP function reads.
  *
  * Already in spec/logs.spec.ts (a smaller set, on the fixture logs.mjs) and spec/context.spec.ts
- * (the context in-process); the stray-timer path in spec/uncaught.spec.ts.
+ * (the context in-process); the lines printed outside any handler's own log (uncaught
+ * exceptions, load failures, refusals) in spec/secrets-lines.spec.ts.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { FIXTURES, fcHeaders, send, spawnServer, type ChildServer, type Reply } from './helpers.js';
-
-/** Shaped like real STS credentials: base64 characters, a long token. */
-const SECRET = 'Dq8Jx3Vb5YkN2mR7tW0pLs4Hc6Zf1Aq9';
-const TOKEN = 'CAIS' + Buffer.from(Array.from({ length: 700 }, (_, i) => createHash('sha256').update(String(i)).digest()[0]!)).toString('base64');
-const ENV_SECRET = 'EnvSecret/xY7+kq2Zm4Lp9Rt3Vw6Qa';
-const ENV_TOKEN = 'EnvTokenCAIS/' + Buffer.from('a role token from the environment, long enough').toString('base64');
-const KEY_ID = 'STS.NUx5kq8Lm2';
-const SECRETS = [SECRET, TOKEN, ENV_SECRET, ENV_TOKEN];
-const ENV = { ALIBABA_CLOUD_ACCESS_KEY_ID: KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: ENV_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN: ENV_TOKEN };
+import { ENV, KEY_ID, leaks, SECRET, TOKEN } from './secret-values.js';
 
 const FINGERPRINT = createHash('sha256').update(`${KEY_ID}\n${SECRET}\n${TOKEN}`).digest('hex');
-
-/**
- * Where `text` shows a secret, whole or in part: any 12-character piece of one (so a secret cut,
- * wrapped or truncated by a printer is caught too).
- */
-function leaks(text: string): string[] {
-  const found: string[] = [];
-  for (const secret of SECRETS) {
-    for (let at = 0; at + 12 <= secret.length; at += 4) {
-      const piece = secret.slice(at, at + 12);
-      const index = text.indexOf(piece);
-      if (index !== -1) {
-        found.push(`${secret === SECRET ? 'SECRET' : secret === TOKEN ? 'TOKEN' : secret === ENV_SECRET ? 'ENV_SECRET' : 'ENV_TOKEN'} `
-          + `(piece at ${at}) in: ${JSON.stringify(text.slice(Math.max(0, index - 80), index + 40))}`);
-        break;
-      }
-    }
-  }
-  return found;
-}
 
 interface Evidence {
   reply: Reply | undefined;
