@@ -108,12 +108,14 @@ test('refused requests: the log line and FC\'s error body show none of the reque
   assertNoLeak(printed(server), 'the refusals');
 });
 
-test('a response whose final write fails in the marker batch: the line saying so shows no key', async (t) => {
+test('an end() Node rejects with a key in its message: the error line and the 500 show no key', async (t) => {
   const server = await spawnServer(join(FIXTURES, 'rel-secrets-send-failure.mjs'), [], ENV);
   t.after(() => server.kill('SIGKILL'));
-  // The failed response never completes: its reply is not awaited.
-  send(server.port, { path: '/', headers: credentials('send-failure') }).catch(() => undefined);
-  await server.waitForOutput(/a response could not be sent: .*\n/);
-  assert.match(server.stdout(), /a response could not be sent: TypeError \[ERR_UNKNOWN_ENCODING\]: Unknown encoding: \[redacted\]/);
-  assertNoLeak(printed(server), 'the failed send');
+  const reply = await send(server.port, { path: '/', headers: credentials('send-failure') });
+  assert.equal(reply.status, 500);
+  assert.equal(reply.json().errorMessage, 'Unknown encoding: [redacted]');
+  assertNoLeak(`${reply.text}\n${JSON.stringify(reply.rawHeaders)}`, 'the 500');
+  await server.waitForOutput(/FC Invoke End RequestId: send-failure\n/);
+  assert.match(server.stdout(), /\[error\] TypeError: Unknown encoding: \[redacted\]/);
+  assertNoLeak(printed(server), 'the failed end');
 });
