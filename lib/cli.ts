@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 // Values come from the package's entry only, so the bundled dist/cli.js loads the core once.
 import { HANDLER_NAMES, serve, type Handlers, type LimitsPreset, type LogThreshold } from './index.js';
 // A leaf module with no state: the bundle may carry its own copy.
-import { readEnvironmentSecrets, redact } from './redact.js';
+import { readEnvironmentSecrets, redact } from './rules/redact.js';
 
 /** Exit code for a usage error, a bad module path or a module with no handler. */
 const EXIT_USAGE = 2;

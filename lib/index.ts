@@ -7,15 +7,15 @@
  * ```
  */
 export { createServer, serve } from './server.js';
-export { getContext } from './async-context.js';
-export { Context, Credentials } from './context.js';
-export type { FunctionMeta, ServiceMeta, TracingMeta } from './context.js';
-export { HANDLER_NAMES } from './handlers.js';
-export type { Handlers, InvokeHandler, InitializeHandler, HttpHandler, FetchHandler, HookHandler } from './handlers.js';
-export type { Options } from './options.js';
-export { DEFAULT_LIMITS, FC3_LIMITS } from './limits.js';
-export type { Limits, LimitsOption, LimitsPreset } from './limits.js';
-export { ERRORS, GatewayError, LimitError, FunctionError } from './errors.js';
-export type { FunctionErrorBody, GatewayErrorCode } from './errors.js';
-export type { Logger, LogLevel, LogThreshold } from './logger.js';
-export type { Payload } from './result.js';
+export { getContext } from './runtime/async-context.js';
+export { Context, Credentials } from './runtime/context.js';
+export type { FunctionMeta, ServiceMeta, TracingMeta } from './runtime/context.js';
+export { HANDLER_NAMES } from './runtime/handlers.js';
+export type { Handlers, InvokeHandler, InitializeHandler, HttpHandler, FetchHandler, HookHandler } from './runtime/handlers.js';
+export type { Options } from './runtime/options.js';
+export { DEFAULT_LIMITS, FC3_LIMITS } from './rules/limits.js';
+export type { Limits, LimitsOption, LimitsPreset } from './rules/limits.js';
+export { ERRORS, GatewayError, LimitError, FunctionError } from './rules/errors.js';
+export type { FunctionErrorBody, GatewayErrorCode } from './rules/errors.js';
+export type { Logger, LogLevel, LogThreshold } from './runtime/logger.js';
+export type { Payload } from './rules/result.js';

@@ -3,15 +3,18 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { answerClientError } from './client-error.js';
-import { validateHandlers, type Handlers } from './handlers.js';
-import { getMaxHeaderSize } from './limits.js';
-import { EXPECT_CONTINUE, EXPECT_OTHER, getRequestListener, handleRequest, onBodyStall } from './listener.js';
-import { installConsoleFormat } from './console.js';
-import { writeOut } from './output.js';
-import { resolveOptions, type Options } from './options.js';
-import { Runtime } from './runtime.js';
-import { installSignalHandlers } from './shutdown.js';
+import { answerClientError } from './rules/client-error.js';
+import { validateHandlers, type Handlers } from './runtime/handlers.js';
+import { getMaxHeaderSize } from './rules/limits.js';
+import { EXPECT_CONTINUE, EXPECT_OTHER, getRequestListener, handleRequest, onBodyStall } from './runtime/listener.js';
+import { installConsoleFormat } from './runtime/console.js';
+import { writeOut } from './runtime/output.js';
+import { resolveOptions, type Options } from './runtime/options.js';
+import { Runtime } from './runtime/runtime.js';
+import { installSignalHandlers } from './runtime/shutdown.js';
+import { GatewayError } from './rules/errors.js';
+import { HOP_BY_HOP_HEADERS } from './rules/headers.js';
+import type { FetchShared } from './fetch/adapter.js';
 
 const kRuntime = Symbol.for('fc-container.runtime');
 
@@ -64,9 +67,15 @@ export function createServer(handlers: Handlers = {}, options: Options = {}): Se
   return server;
 }
 
+/** What the Fetch adapter takes from the runtime (lib/fetch/adapter.ts says why it is injected). */
+const FETCH_SHARED: FetchShared = {
+  badRequest: (message) => new GatewayError('FC_BAD_REQUEST', message),
+  hopByHopHeaders: HOP_BY_HOP_HEADERS,
+};
+
 function createLazyFetchHandler(runtime: Runtime, fetchHandler: NonNullable<Handlers['fetch']>): NonNullable<Runtime['httpHandler']> {
   const loading = import('./fetch.js').then((module) => {
-    const adapted = module.createFetchListener(fetchHandler, runtime);
+    const adapted = module.createFetchListener(fetchHandler, FETCH_SHARED);
     runtime.httpHandler = adapted;
     return adapted;
   });

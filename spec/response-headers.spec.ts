@@ -13,7 +13,7 @@ import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
 import { FIXTURES, spawnServer, startServer, type LocalServer } from './helpers.js';
 import type { Options } from '../lib/index.js';
 import { getRuntime } from '../lib/server.js';
-import { shutdown } from '../lib/shutdown.js';
+import { shutdown } from '../lib/runtime/shutdown.js';
 import { exchange, rawRequest, type RawReply } from './raw-client.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { finished } from 'node:stream/promises';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../rules/errors.js';
 
 /** What the container sent after its head. */
 export type AnswerBody =

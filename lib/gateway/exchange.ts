@@ -6,8 +6,8 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
-import { GatewayError } from '../errors.js';
-import type { Limits } from '../limits.js';
+import { GatewayError } from '../rules/errors.js';
+import type { Limits } from '../rules/limits.js';
 import type { Instance } from './instance.js';
 
 /** What to send to the instance. */

@@ -9,13 +9,13 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { drainRequest, readBody } from '../body.js';
-import { answerClientError } from '../client-error.js';
-import type { FunctionErrorBody, GatewayError } from '../errors.js';
-import { HIDDEN_REQUEST_HEADERS, scanRequestHeaders, type RequestHeaderScan } from '../headers.js';
-import { checkRequestLimits, createResponseHeadersError, filterResponseHeaders } from '../limit-checks.js';
-import { getMaxHeaderSize } from '../limits.js';
-import { sendGatewayError } from '../response.js';
+import { drainRequest, readBody } from '../rules/body.js';
+import { answerClientError } from '../rules/client-error.js';
+import type { FunctionErrorBody, GatewayError } from '../rules/errors.js';
+import { HIDDEN_REQUEST_HEADERS, scanRequestHeaders, type RequestHeaderScan } from '../rules/headers.js';
+import { checkRequestLimits, createResponseHeadersError, filterResponseHeaders } from '../rules/limit-checks.js';
+import { getMaxHeaderSize } from '../rules/limits.js';
+import { sendGatewayError } from '../rules/response.js';
 import { answerLength, createAnswerTooLargeError, readAnswer, type AnswerBody } from './answer.js';
 import {
   createHeadOverflowError, describeLostRequest, exchangeWhole, getMaxResponseHeadSize, headerValue, isHeadOverflow, sendToInstance,

@@ -4,7 +4,7 @@
  * Defaults are FC-like and are what `fc-container emulate --help` shows.
  */
 import type { Writable } from 'node:stream';
-import { resolveLimits, type Limits, type LimitsOption } from '../limits.js';
+import { resolveLimits, type Limits, type LimitsOption } from '../rules/limits.js';
 
 /** Options of `createGateway()`: the CLI's flags in camelCase, plus `command` or `target`. */
 export interface GatewayOptions {

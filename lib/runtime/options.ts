@@ -1,7 +1,7 @@
 /**
  * Server options and their defaults, checked once at start-up.
  */
-import { resolveLimits, type Limits, type LimitsOption } from './limits.js';
+import { resolveLimits, type Limits, type LimitsOption } from '../rules/limits.js';
 import { parseLogThreshold, type LogThreshold } from './logger.js';
 
 /** Options of `createServer()` and `serve()`. Every key is optional. */

@@ -4,21 +4,21 @@
  */
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { getUtil } from './builtins.js';
-import { abortBody, drainRequest, guardRequestBody, holdConnectionOpen, readBody, whenWritten } from './body.js';
+import { abortBody, drainRequest, guardRequestBody, holdConnectionOpen, readBody, whenWritten } from '../rules/body.js';
 import { Context, kAbort, type ContextSource } from './context.js';
-import { createExpectationError, describeError, FunctionError, GatewayError, LimitError, redactGatewayError, type FunctionErrorBody } from './errors.js';
-import { checkRequestLimits, createResponseHeadersError } from './limit-checks.js';
+import { createExpectationError, describeError, FunctionError, GatewayError, LimitError, redactGatewayError, type FunctionErrorBody } from '../rules/errors.js';
+import { checkRequestLimits, createResponseHeadersError } from '../rules/limit-checks.js';
 import { frameByLength, getMeasuredLength, restoreMeasuredLength } from './framing.js';
-import { applyWriteHeadHeaders, countHeaderBytes, filterHeaderObject, hideRequestHeaders, holdsNoHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from './headers.js';
+import { applyWriteHeadHeaders, countHeaderBytes, filterHeaderObject, hideRequestHeaders, holdsNoHeaders, scanRequestHeaders, stripResponseHeaders, type RequestHeaderScan } from '../rules/headers.js';
 import { isConnectApp, type HttpHandler } from './handlers.js';
 import { formatLogLine, redact, type LogLevel, type MarkerKind } from './logger.js';
 import { sendAfterMarkers, writeMarker, writeOut, type Sender } from './output.js';
-import { FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from './response.js';
-import { clearResponseHeaders } from './remove-header.js';
+import { FC_STATUS_FAILED, sendFunctionError, sendGatewayError, sendPayload } from '../rules/response.js';
+import { clearResponseHeaders } from '../rules/remove-header.js';
 import { checkEndArguments } from './end-checks.js';
 import { asRuntime, ignoreLateCalls } from './late-writes.js';
 import { generateRequestId } from './request-id.js';
-import { EMPTY_PAYLOAD, serializeResult, type Payload } from './result.js';
+import { EMPTY_PAYLOAD, serializeResult, type Payload } from '../rules/result.js';
 import type { Runtime } from './runtime.js';
 
 /** What a request is, decided from `x-fc-control-path`, else from its method and path. */

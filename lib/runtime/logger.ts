@@ -4,9 +4,9 @@
  */
 import { getUtil } from './builtins.js';
 import { writeOut } from './output.js';
-import { redact } from './redact.js';
+import { redact } from '../rules/redact.js';
 
-export { readEnvironmentSecrets, redact, REDACTED } from './redact.js';
+export { readEnvironmentSecrets, redact, REDACTED } from '../rules/redact.js';
 
 /** The levels of {@link Logger}, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -7,7 +7,7 @@
  * after a failure the next call starts a new run.
  */
 import type { Context } from './context.js';
-import { serializeResult, type Payload } from './result.js';
+import { serializeResult, type Payload } from '../rules/result.js';
 
 /** `initialize(context)`: runs once per container before the first invocation. */
 export type InitializeHandler = (context: Context) => unknown;

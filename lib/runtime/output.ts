@@ -25,7 +25,7 @@
 import { ServerResponse } from 'node:http';
 import { collectResponseSecrets } from './known-secrets.js';
 import type { MarkerKind } from './logger.js';
-import { redact } from './redact.js';
+import { redact } from '../rules/redact.js';
 
 type Write = (this: NodeJS.WriteStream, ...args: unknown[]) => boolean;
 

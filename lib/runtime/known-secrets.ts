@@ -8,7 +8,7 @@
  * Requests pipelined between those two are not reached (FC does not pipeline).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { readEnvironmentSecrets, SECRET_HEADER_NAMES } from './redact.js';
+import { readEnvironmentSecrets, SECRET_HEADER_NAMES } from '../rules/redact.js';
 
 /** What this reads of an entry in Node's connection list (an HTTP parser, lib/_http_server.js). */
 interface ConnectionEntry {
