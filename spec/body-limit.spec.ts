@@ -7,17 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { sendRaw, startServer, type LocalServer } from './helpers.js';
 import { LimitError, type Handlers, type Options } from '../lib/index.js';
-import { exchange, parseReply, rawRequest, type HeaderList, type RawReply } from './raw-client.js';
+import { exchange, parseReply, rawRequest, rawUpload, type HeaderList, type RawReply } from './raw-client.js';
 
 const MIB = 1024 * 1024;
 const DEFAULT_BODY = 6 * MIB;
 const FC3_BODY = 32 * MIB;
-
-// Raw HTTP/1.1 on a TCP socket (local to this file: spec/helpers.ts is not ours to change).
 
 // ---------------------------------------------------------------------------------------------
 
@@ -445,56 +442,6 @@ for (const framing of ['content-length', 'chunked'] as const) {
 // The same on raw TCP, where the client keeps uploading after the answer and any reset shows:
 // the runtime must read and drop the rest of the body rather than close a socket with unread
 // data (which makes the kernel send RST, and a client that is still writing may lose the 400).
-
-interface RawUploadResult {
-  reply: RawReply | undefined;
-  /** A socket error (EPIPE, ECONNRESET) seen by the client, if any. */
-  error: Error | undefined;
-  sent: number;
-}
-
-function rawUpload(port: number, options: { path: string; headers: HeaderList; total: number; chunked: boolean }): Promise<RawUploadResult> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    let sent = 0;
-    let uploaded = false;
-    let settled = false;
-    const finish = (error: Error | undefined): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ reply: parseReply(buf, true), error, sent });
-    };
-    const timer = setTimeout(() => finish(new Error('timed out')), 20_000);
-    const block = Buffer.alloc(64 * 1024, 0x61);
-    const framed = options.chunked ? Buffer.concat([Buffer.from(`${block.length.toString(16)}\r\n`), block, Buffer.from('\r\n')]) : block;
-    const pump = (): void => {
-      while (sent < options.total) {
-        sent += block.length;
-        if (!socket.write(framed)) {
-          socket.once('drain', pump);
-          return;
-        }
-      }
-      if (options.chunked) socket.write('0\r\n\r\n');
-      uploaded = true;
-      if (parseReply(buf, false)) finish(undefined);
-    };
-    socket.on('connect', () => {
-      const framing: HeaderList = options.chunked ? [['Transfer-Encoding', 'chunked']] : [['Content-Length', String(options.total)]];
-      socket.write(rawRequest('POST', options.path, [...options.headers, ...framing]));
-      pump();
-    });
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (uploaded && parseReply(buf, false)) finish(undefined);
-    });
-    socket.on('error', (error) => finish(error));
-    socket.on('close', () => finish(uploaded ? undefined : new Error(`the server closed the connection after ${sent} of ${options.total} bytes`)));
-  });
-}
 
 for (const framing of ['content-length', 'chunked'] as const) {
   for (const connection of ['keep-alive', 'close'] as const) {

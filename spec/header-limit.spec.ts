@@ -11,9 +11,6 @@ import type { Handlers, Options } from '../lib/index.js';
 import { exchange, rawRequest, type HeaderList, type RawReply } from './raw-client.js';
 
 // ---------------------------------------------------------------------------------------------
-// Raw HTTP/1.1 on a TCP socket (local to this file: spec/helpers.ts is not ours to change).
-
-// ---------------------------------------------------------------------------------------------
 
 /** What the limit counts: name + value over every header but `x-fc-*`. Computed here, by the spec's rule. */
 function countedBytes(headers: HeaderList): number {

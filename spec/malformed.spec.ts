@@ -15,139 +15,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { FIXTURES, spawnServer, startServer, type LocalServer } from './helpers.js';
 import type { Options } from '../lib/index.js';
-
-// ---------------------------------------------------------------------------------------------
-// A raw HTTP/1.1 client: writes bytes, reads every response the server sends back in order.
-
-interface RawReply {
-  status: number;
-  headers: [string, string][];
-  body: Buffer;
-  text: string;
-  header(name: string): string | undefined;
-  json(): any;
-}
-
-interface Exchange {
-  /** The complete responses, in the order they came. */
-  replies: RawReply[];
-  /** How the exchange ended: the server closed (`end`), reset, or went quiet (`idle`). */
-  ending: 'end' | 'reset' | 'idle' | 'timeout';
-  /** Bytes after the last complete response (a response cut short). */
-  trailing: number;
-  raw: string;
-}
-
-/** Parses as many complete responses as `buf` holds (1xx skipped). `closed`: nothing more will come. */
-function parseReplies(buf: Buffer, closed: boolean): { replies: RawReply[]; consumed: number } {
-  const replies: RawReply[] = [];
-  let offset = 0;
-  for (;;) {
-    const end = buf.indexOf('\r\n\r\n', offset, 'latin1');
-    if (end === -1) break;
-    const lines = buf.subarray(offset, end).toString('latin1').split('\r\n');
-    const statusLine = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0]!);
-    if (!statusLine) throw new Error(`not an HTTP response: ${JSON.stringify(lines[0])}`);
-    const status = Number(statusLine[1]);
-    const headers = lines.slice(1).map((line): [string, string] => {
-      const colon = line.indexOf(':');
-      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
-    });
-    const find = (name: string): string | undefined => headers.find(([n]) => n === name)?.[1];
-    let at = end + 4;
-    if (status >= 100 && status < 200) {
-      offset = at;
-      continue;
-    }
-    let body: Buffer;
-    const length = find('content-length');
-    if (find('transfer-encoding')?.toLowerCase() === 'chunked') {
-      const parts: Buffer[] = [];
-      let complete = false;
-      for (;;) {
-        const lineEnd = buf.indexOf('\r\n', at, 'latin1');
-        if (lineEnd === -1) break;
-        const size = parseInt(buf.subarray(at, lineEnd).toString('latin1'), 16);
-        if (size === 0) {
-          const trailerEnd = buf.indexOf('\r\n\r\n', lineEnd - 2, 'latin1');
-          if (trailerEnd === -1) break;
-          at = trailerEnd + 4;
-          complete = true;
-          break;
-        }
-        if (buf.length < lineEnd + 2 + size + 2) break;
-        parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
-        at = lineEnd + 2 + size + 2;
-      }
-      if (!complete) break;
-      body = Buffer.concat(parts);
-    } else if (length !== undefined) {
-      if (buf.length < at + Number(length)) break;
-      body = buf.subarray(at, at + Number(length));
-      at += Number(length);
-    } else if (status === 204 || status === 304) {
-      body = Buffer.alloc(0);
-    } else {
-      if (!closed) break;
-      body = buf.subarray(at);
-      at = buf.length;
-    }
-    const text = body.toString('utf8');
-    replies.push({ status, headers, body, text, header: find, json: () => JSON.parse(text) });
-    offset = at;
-  }
-  return { replies, consumed: offset };
-}
-
-interface ExchangeOptions {
-  /** Shut down the sending side after the last write (the server reads EOF). */
-  halfClose?: boolean;
-  /** Destroy the socket this long after the last write (a client that gives up). */
-  destroyAfterMs?: number;
-  /** Give up when nothing arrives for this long. */
-  idleMs?: number;
-  timeoutMs?: number;
-}
-
-/** Sends `data` (parts written one after another) and collects what comes back. */
-function exchange(port: number, data: string | Buffer | (string | Buffer)[], options: ExchangeOptions = {}): Promise<Exchange> {
-  const { halfClose = false, destroyAfterMs, idleMs = 400, timeoutMs = 10_000 } = options;
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    let done = false;
-    let idle: NodeJS.Timeout | undefined;
-    const finish = (ending: Exchange['ending']): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(idle);
-      clearTimeout(overall);
-      socket.destroy();
-      const buf = Buffer.concat(chunks);
-      const { replies, consumed } = parseReplies(buf, ending !== 'idle' && ending !== 'timeout');
-      resolve({ replies, ending, trailing: buf.length - consumed, raw: buf.toString('latin1') });
-    };
-    const overall = setTimeout(() => finish('timeout'), timeoutMs);
-    const arm = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => finish('idle'), idleMs);
-    };
-    socket.on('connect', () => {
-      const parts = Array.isArray(data) ? data : [data];
-      for (const part of parts) socket.write(typeof part === 'string' ? Buffer.from(part, 'latin1') : part);
-      if (halfClose) socket.end();
-      if (destroyAfterMs !== undefined) setTimeout(() => finish('idle'), destroyAfterMs);
-      arm();
-    });
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      arm();
-    });
-    socket.on('end', () => finish('end'));
-    socket.on('close', () => finish('end'));
-    socket.on('error', () => finish('reset'));
-  });
-}
+import { exchangeAll, parseReplies, type RawResponse } from './raw-client.js';
 
 // ---------------------------------------------------------------------------------------------
 
@@ -182,7 +50,7 @@ async function recordingServer(t: { after(fn: () => unknown): void }, options: O
 }
 
 /** FC's gateway 400: JSON with exactly ErrorCode "InvalidArgument" and a message. */
-function assertInvalidArgument(reply: RawReply | undefined, raw: string): void {
+function assertInvalidArgument(reply: RawResponse | undefined, raw: string): void {
   assert.ok(reply, `no complete response; got:\n${raw.slice(0, 500)}`);
   assert.equal(reply.status, 400, raw.slice(0, 500));
   assert.match(reply.header('content-type') ?? '', /^application\/json/, raw.slice(0, 500));
@@ -194,7 +62,7 @@ function assertInvalidArgument(reply: RawReply | undefined, raw: string): void {
 
 /** The server still answers a good request correctly on a new connection. */
 async function assertServes(port: number): Promise<void> {
-  const result = await exchange(port, 'GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const result = await exchangeAll(port, 'GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   assert.equal(result.replies.length, 1, result.raw);
   assert.equal(result.replies[0]!.status, 200);
   assert.equal(result.replies[0]!.text, 'ok GET /after 0');
@@ -253,7 +121,7 @@ const REJECTED: [string, string | Buffer][] = [
 for (const [what, wire] of REJECTED) {
   test(`${what}: 400 InvalidArgument JSON, the connection closes, no handler runs, the server goes on`, async (t) => {
     const { local, seen } = await recordingServer(t);
-    const result = await exchange(local.port, wire);
+    const result = await exchangeAll(local.port, wire);
     assert.equal(result.replies.length, 1, result.raw.slice(0, 500));
     assertInvalidArgument(result.replies[0], result.raw);
     assert.equal(result.ending, 'end', 'the server closes the connection after a parser error');
@@ -269,7 +137,7 @@ test('a header block past the maximum that arrives in 1 KiB pieces gets the same
   const head = `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20 * 1024)}\r\n\r\n`;
   const pieces: string[] = [];
   for (let i = 0; i < head.length; i += 1024) pieces.push(head.slice(i, i + 1024));
-  const result = await exchange(local.port, pieces);
+  const result = await exchangeAll(local.port, pieces);
   assertInvalidArgument(result.replies[0], result.raw);
   assert.match(result.replies[0]!.json().ErrorMessage, /headers/);
   assert.deepEqual(seen, []);
@@ -287,7 +155,7 @@ test('legal oddities pass as they are: tab and obs-text (0x80-0xff) in a value, 
     },
   });
   t.after(() => local.close());
-  const result = await exchange(local.port, [
+  const result = await exchangeAll(local.port, [
     'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\tb\xff\x80c\r\n\r\n',
     'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;name=value\r\nabc\r\n0\r\n\r\n',
     '\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
@@ -305,7 +173,7 @@ test('an HTTP/1.1 request without a Host header gets FC\'s JSON 400, not Node\'s
   // server does so itself (`requireHostHeader`) with an empty, untyped 400, outside the runtime.
   const { local, seen } = await recordingServer(t);
   for (const wire of ['GET /no-host HTTP/1.1\r\n\r\n', 'POST /invoke HTTP/1.1\r\nx-fc-control-path: /invoke\r\nContent-Length: 2\r\n\r\nhi']) {
-    const result = await exchange(local.port, wire);
+    const result = await exchangeAll(local.port, wire);
     assertInvalidArgument(result.replies[0], result.raw);
   }
   assert.deepEqual(seen, []);
@@ -314,7 +182,7 @@ test('an HTTP/1.1 request without a Host header gets FC\'s JSON 400, not Node\'s
 test('an Expect other than 100-continue: FC\'s JSON 417, the body it sent anyway drained, no handler runs, the server goes on', async (t) => {
   const { local, seen } = await recordingServer(t);
   for (const path of ['/invoke', '/up']) {
-    const result = await exchange(local.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\nhi`);
+    const result = await exchangeAll(local.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\nhi`);
     const reply = result.replies[0];
     assert.equal(reply?.status, 417, result.raw);
     assert.equal(reply.header('content-type'), 'application/json');
@@ -330,7 +198,7 @@ test('an Expect other than 100-continue: FC\'s JSON 417, the body it sent anyway
 
 test('CONNECT: the connection is closed without a reply (no tunnel), no handler runs, the server goes on', async (t) => {
   const { local, seen } = await recordingServer(t);
-  const result = await exchange(local.port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+  const result = await exchangeAll(local.port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
   assert.equal(result.raw, '');
   assert.equal(result.ending, 'end');
   await settle();
@@ -342,7 +210,7 @@ test('with an Upgrade header Node drops the parse error of a broken chunked body
   const { local, seen } = await recordingServer(t, { bodyTimeoutMs: 300 });
   for (const path of ['/invoke', '/up']) {
     const started = Date.now();
-    const result = await exchange(local.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n`
+    const result = await exchangeAll(local.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n`
       + 'Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n', { idleMs: 3000 });
     assert.equal(result.replies[0]?.status, 408, result.raw);
     assert.equal(result.replies[0]!.json().ErrorCode, 'InvalidArgument');
@@ -368,7 +236,7 @@ const BAD_CHUNKS: [string, string][] = [
 for (const [what, body] of BAD_CHUNKS) {
   test(`${what}: /invoke gets 400 InvalidArgument JSON and invoke never runs`, async (t) => {
     const { local, seen } = await recordingServer(t);
-    const result = await exchange(local.port, `POST /invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+    const result = await exchangeAll(local.port, `POST /invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
     assertInvalidArgument(result.replies[0], result.raw);
     assert.equal(result.replies.length, 1);
     await settle();
@@ -378,7 +246,7 @@ for (const [what, body] of BAD_CHUNKS) {
 
   test(`${what}: an HTTP function gets 400 InvalidArgument JSON and never a clean end of the body`, async (t) => {
     const { local, seen } = await recordingServer(t);
-    const result = await exchange(local.port, `POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+    const result = await exchangeAll(local.port, `POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
     assertInvalidArgument(result.replies[0], result.raw);
     await settle();
     assert.ok(!seen.some((line) => line.startsWith('end /up')), seen.join('\n'));
@@ -391,7 +259,7 @@ for (const [what, body] of BAD_CHUNKS) {
 
 test('a body shorter than its content-length, then the client closes: invoke never runs, nobody is answered, the server goes on', async (t) => {
   const { local, seen } = await recordingServer(t);
-  const result = await exchange(local.port, 'POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', { destroyAfterMs: 100 });
+  const result = await exchangeAll(local.port, 'POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', { destroyAfterMs: 100 });
   assert.equal(result.raw, '');
   await settle();
   assert.deepEqual(seen, []);
@@ -400,7 +268,7 @@ test('a body shorter than its content-length, then the client closes: invoke nev
 
 test('a body shorter than its content-length, then the client closes: an HTTP function sees an error, never an end', async (t) => {
   const { local, seen } = await recordingServer(t);
-  const result = await exchange(local.port, 'POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', { destroyAfterMs: 100 });
+  const result = await exchangeAll(local.port, 'POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', { destroyAfterMs: 100 });
   assert.equal(result.raw, '');
   await settle();
   assert.deepEqual(seen, ['http POST /up', 'error /up']);
@@ -410,7 +278,7 @@ test('a body shorter than its content-length, then the client closes: an HTTP fu
 test('a body shorter than its content-length, then the client shuts down its side: 400 InvalidArgument JSON', async (t) => {
   const { local, seen } = await recordingServer(t);
   for (const path of ['/invoke', '/up']) {
-    const result = await exchange(local.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc`, { halfClose: true });
+    const result = await exchangeAll(local.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc`, { halfClose: true });
     assertInvalidArgument(result.replies[0], result.raw);
   }
   await settle();
@@ -426,7 +294,7 @@ const GOOD_GET = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n\
 
 test('pipelined good requests (event and HTTP) in one write are all answered, in order, byte for byte', async (t) => {
   const { local, seen } = await recordingServer(t);
-  const result = await exchange(local.port, GOOD_INVOKE('first') + GOOD_GET('/second') + GOOD_INVOKE('third\r\n\0\xff') + GOOD_GET('/fourth'));
+  const result = await exchangeAll(local.port, GOOD_INVOKE('first') + GOOD_GET('/second') + GOOD_INVOKE('third\r\n\0\xff') + GOOD_GET('/fourth'));
   assert.deepEqual(result.replies.map((reply) => [reply.status, reply.body.toString('latin1')]), [
     [200, 'first'], [200, 'ok GET /second 0'], [200, 'third\r\n\0\xff'], [200, 'ok GET /fourth 0'],
   ]);
@@ -442,7 +310,7 @@ test('a malformed request after good ones on the same keep-alive connection, sen
   let ended = false;
   socket.on('data', (chunk: Buffer) => { buf = Buffer.concat([buf, chunk]); });
   socket.on('end', () => { ended = true; });
-  const repliesSoFar = (): RawReply[] => parseReplies(buf, false).replies;
+  const repliesSoFar = (): RawResponse[] => parseReplies(buf, false).replies;
   const waitFor = async (count: number): Promise<void> => {
     for (let i = 0; i < 200 && repliesSoFar().length < count; i++) await settle(10);
   };
@@ -462,7 +330,7 @@ test('a malformed request after good ones on the same keep-alive connection, sen
 test('a malformed request pipelined behind good ones in the same write: their responses first, in order, then the 400 and close', async (t) => {
   const { local, seen } = await recordingServer(t);
   const bad = 'POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n';
-  const result = await exchange(local.port, GOOD_GET('/one') + GOOD_INVOKE('two') + GOOD_GET('/three') + bad);
+  const result = await exchangeAll(local.port, GOOD_GET('/one') + GOOD_INVOKE('two') + GOOD_GET('/three') + bad);
   assert.deepEqual(result.replies.slice(0, 3).map((reply) => `${reply.status} ${reply.text}`), ['200 ok GET /one 0', '200 two', '200 ok GET /three 0'], result.raw);
   assertInvalidArgument(result.replies[3], result.raw);
   assert.equal(result.replies.length, 4);
@@ -486,17 +354,17 @@ test('a malformed request pipelined behind a slow handler: the 400 waits for its
     },
   });
   t.after(() => local.close());
-  const result = await exchange(local.port, GOOD_INVOKE('slow') + GOOD_GET('/pieces') + 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n');
+  const result = await exchangeAll(local.port, GOOD_INVOKE('slow') + GOOD_GET('/pieces') + 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n');
   assert.deepEqual(result.replies.slice(0, 2).map((reply) => `${reply.status} ${reply.text}`), ['200 slow', '200 piece 1, piece 2'], result.raw);
   assertInvalidArgument(result.replies[2], result.raw);
   assert.equal(result.ending, 'end');
-  const after = await exchange(local.port, GOOD_GET('/after'));
+  const after = await exchangeAll(local.port, GOOD_GET('/after'));
   assert.equal(after.replies[0]?.text, 'piece 1, piece 2');
 });
 
 test('a malformed request first in a pipeline: only the 400, and none of the good requests behind it runs', async (t) => {
   const { local, seen } = await recordingServer(t);
-  const result = await exchange(local.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n' + GOOD_GET('/behind') + GOOD_INVOKE('behind'));
+  const result = await exchangeAll(local.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n' + GOOD_GET('/behind') + GOOD_INVOKE('behind'));
   assert.equal(result.replies.length, 1);
   assertInvalidArgument(result.replies[0], result.raw);
   await settle();
@@ -525,7 +393,7 @@ const SMUGGLING: [string, string, boolean][] = [
 for (const [what, wire, outerMayRun] of SMUGGLING) {
   test(`smuggling, ${what}: 400 InvalidArgument JSON and no second request reaches a handler`, async (t) => {
     const { local, seen } = await recordingServer(t);
-    const result = await exchange(local.port, wire);
+    const result = await exchangeAll(local.port, wire);
     assert.equal(result.replies.length, 1, result.raw);
     assertInvalidArgument(result.replies[0], result.raw);
     assert.equal(result.ending, 'end');
@@ -551,27 +419,27 @@ test('against `fc-container serve`: every case gets the same answer and every St
     return at > 0 && wire.startsWith('P') ? `${wire.slice(0, at)}\r\nx-fc-request-id: mal-${n++}${wire.slice(at)}` : wire;
   };
   for (const [what, wire] of REJECTED) {
-    const result = await exchange(server.port, withId(wire));
+    const result = await exchangeAll(server.port, withId(wire));
     assert.equal(result.replies.length, 1, `${what}: ${result.raw.slice(0, 300)}`);
     assertInvalidArgument(result.replies[0], result.raw);
   }
   for (const [what, body] of BAD_CHUNKS) {
     for (const path of ['/invoke', '/up']) {
-      const result = await exchange(server.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nx-fc-request-id: chunk-${n++}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+      const result = await exchangeAll(server.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nx-fc-request-id: chunk-${n++}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
       assert.equal(result.replies.length, 1, `${what} ${path}: ${result.raw.slice(0, 300)}`);
       assertInvalidArgument(result.replies[0], result.raw);
     }
   }
   for (const [what, wire] of SMUGGLING) {
-    const result = await exchange(server.port, withId(wire));
+    const result = await exchangeAll(server.port, withId(wire));
     assertInvalidArgument(result.replies[0], `${what}: ${result.raw}`);
   }
   for (const path of ['/invoke', '/up']) {
-    await exchange(server.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nx-fc-request-id: short-${path.slice(1)}\r\nContent-Length: 10\r\n\r\nabc`, { destroyAfterMs: 100 });
+    await exchangeAll(server.port, `POST ${path} HTTP/1.1\r\nHost: x\r\nx-fc-request-id: short-${path.slice(1)}\r\nContent-Length: 10\r\n\r\nabc`, { destroyAfterMs: 100 });
   }
   await server.waitForOutput(/FC Invoke End RequestId: short-invoke\n[^]*FC Invoke End RequestId: short-up\n|FC Invoke End RequestId: short-up\n[^]*FC Invoke End RequestId: short-invoke\n/);
 
-  const seen = await exchange(server.port, 'GET /__rel_seen HTTP/1.1\r\nHost: x\r\nx-fc-request-id: seen\r\nConnection: close\r\n\r\n');
+  const seen = await exchangeAll(server.port, 'GET /__rel_seen HTTP/1.1\r\nHost: x\r\nx-fc-request-id: seen\r\nConnection: close\r\n\r\n');
   const record = seen.replies[0]!.json() as string[];
   assert.ok(!record.some((line) => line.includes('smuggled')), record.join('\n'));
   assert.ok(!record.some((line) => line.startsWith('invoke')), `invoke never runs on a broken request:\n${record.join('\n')}`);

@@ -9,8 +9,6 @@ import { startServer, type LocalServer } from './helpers.js';
 import type { Handlers, Options } from '../lib/index.js';
 import { exchange, rawRequest, type HeaderList, type RawReply } from './raw-client.js';
 
-// Raw HTTP/1.1 on a TCP socket (local to this file: spec/helpers.ts is not ours to change).
-
 // ---------------------------------------------------------------------------------------------
 
 

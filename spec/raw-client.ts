@@ -100,3 +100,190 @@ export function exchange(port: number, data: Buffer | string, timeoutMs = 10_000
     });
   });
 }
+
+export interface RawUploadResult {
+  reply: RawReply | undefined;
+  /** A socket error (EPIPE, ECONNRESET) seen by the client, if any. */
+  error: Error | undefined;
+  sent: number;
+}
+
+/**
+ * Uploads `total` bytes (content-length or chunked) as fast as the socket takes them, reading
+ * what comes back meanwhile: resolves to the response, and any socket error the client saw.
+ */
+export function rawUpload(port: number, options: { path: string; headers: HeaderList; total: number; chunked: boolean }): Promise<RawUploadResult> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let sent = 0;
+    let uploaded = false;
+    let settled = false;
+    const finish = (error: Error | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ reply: parseReply(buf, true), error, sent });
+    };
+    const timer = setTimeout(() => finish(new Error('timed out')), 20_000);
+    const block = Buffer.alloc(64 * 1024, 0x61);
+    const framed = options.chunked ? Buffer.concat([Buffer.from(`${block.length.toString(16)}\r\n`), block, Buffer.from('\r\n')]) : block;
+    const pump = (): void => {
+      while (sent < options.total) {
+        sent += block.length;
+        if (!socket.write(framed)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+      if (options.chunked) socket.write('0\r\n\r\n');
+      uploaded = true;
+      if (parseReply(buf, false)) finish(undefined);
+    };
+    socket.on('connect', () => {
+      const framing: HeaderList = options.chunked ? [['Transfer-Encoding', 'chunked']] : [['Content-Length', String(options.total)]];
+      socket.write(rawRequest('POST', options.path, [...options.headers, ...framing]));
+      pump();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (uploaded && parseReply(buf, false)) finish(undefined);
+    });
+    socket.on('error', (error) => finish(error));
+    socket.on('close', () => finish(uploaded ? undefined : new Error(`the server closed the connection after ${sent} of ${options.total} bytes`)));
+  });
+}
+
+// Every response on a connection, in order (for pipelining and malformed-request specs).
+
+/** One response read whole, its body as bytes. */
+export interface RawResponse {
+  status: number;
+  headers: [string, string][];
+  body: Buffer;
+  text: string;
+  header(name: string): string | undefined;
+  json(): any;
+}
+
+export interface Exchange {
+  /** The complete responses, in the order they came. */
+  replies: RawResponse[];
+  /** How the exchange ended: the server closed (`end`), reset, or went quiet (`idle`). */
+  ending: 'end' | 'reset' | 'idle' | 'timeout';
+  /** Bytes after the last complete response (a response cut short). */
+  trailing: number;
+  raw: string;
+}
+
+/** Parses as many complete responses as `buf` holds (1xx skipped). `closed`: nothing more will come. */
+export function parseReplies(buf: Buffer, closed: boolean): { replies: RawResponse[]; consumed: number } {
+  const replies: RawResponse[] = [];
+  let offset = 0;
+  for (;;) {
+    const end = buf.indexOf('\r\n\r\n', offset, 'latin1');
+    if (end === -1) break;
+    const lines = buf.subarray(offset, end).toString('latin1').split('\r\n');
+    const statusLine = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0]!);
+    if (!statusLine) throw new Error(`not an HTTP response: ${JSON.stringify(lines[0])}`);
+    const status = Number(statusLine[1]);
+    const headers = lines.slice(1).map((line): [string, string] => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+    });
+    const find = (name: string): string | undefined => headers.find(([n]) => n === name)?.[1];
+    let at = end + 4;
+    if (status >= 100 && status < 200) {
+      offset = at;
+      continue;
+    }
+    let body: Buffer;
+    const length = find('content-length');
+    if (find('transfer-encoding')?.toLowerCase() === 'chunked') {
+      const parts: Buffer[] = [];
+      let complete = false;
+      for (;;) {
+        const lineEnd = buf.indexOf('\r\n', at, 'latin1');
+        if (lineEnd === -1) break;
+        const size = parseInt(buf.subarray(at, lineEnd).toString('latin1'), 16);
+        if (size === 0) {
+          const trailerEnd = buf.indexOf('\r\n\r\n', lineEnd - 2, 'latin1');
+          if (trailerEnd === -1) break;
+          at = trailerEnd + 4;
+          complete = true;
+          break;
+        }
+        if (buf.length < lineEnd + 2 + size + 2) break;
+        parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        at = lineEnd + 2 + size + 2;
+      }
+      if (!complete) break;
+      body = Buffer.concat(parts);
+    } else if (length !== undefined) {
+      if (buf.length < at + Number(length)) break;
+      body = buf.subarray(at, at + Number(length));
+      at += Number(length);
+    } else if (status === 204 || status === 304) {
+      body = Buffer.alloc(0);
+    } else {
+      if (!closed) break;
+      body = buf.subarray(at);
+      at = buf.length;
+    }
+    const text = body.toString('utf8');
+    replies.push({ status, headers, body, text, header: find, json: () => JSON.parse(text) });
+    offset = at;
+  }
+  return { replies, consumed: offset };
+}
+
+export interface ExchangeOptions {
+  /** Shut down the sending side after the last write (the server reads EOF). */
+  halfClose?: boolean;
+  /** Destroy the socket this long after the last write (a client that gives up). */
+  destroyAfterMs?: number;
+  /** Give up when nothing arrives for this long. */
+  idleMs?: number;
+  timeoutMs?: number;
+}
+
+/** Sends `data` (parts written one after another) and collects every response that comes back. */
+export function exchangeAll(port: number, data: string | Buffer | (string | Buffer)[], options: ExchangeOptions = {}): Promise<Exchange> {
+  const { halfClose = false, destroyAfterMs, idleMs = 400, timeoutMs = 10_000 } = options;
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let done = false;
+    let idle: NodeJS.Timeout | undefined;
+    const finish = (ending: Exchange['ending']): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(idle);
+      clearTimeout(overall);
+      socket.destroy();
+      const buf = Buffer.concat(chunks);
+      const { replies, consumed } = parseReplies(buf, ending !== 'idle' && ending !== 'timeout');
+      resolve({ replies, ending, trailing: buf.length - consumed, raw: buf.toString('latin1') });
+    };
+    const overall = setTimeout(() => finish('timeout'), timeoutMs);
+    const arm = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => finish('idle'), idleMs);
+    };
+    socket.on('connect', () => {
+      const parts = Array.isArray(data) ? data : [data];
+      for (const part of parts) socket.write(typeof part === 'string' ? Buffer.from(part, 'latin1') : part);
+      if (halfClose) socket.end();
+      if (destroyAfterMs !== undefined) setTimeout(() => finish('idle'), destroyAfterMs);
+      arm();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      arm();
+    });
+    socket.on('end', () => finish('end'));
+    socket.on('close', () => finish('end'));
+    socket.on('error', () => finish('reset'));
+  });
+}

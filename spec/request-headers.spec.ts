@@ -12,8 +12,6 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { startServer, type LocalServer } from './helpers.js';
 import { exchange, rawRequest, type HeaderList } from './raw-client.js';
 
-// Raw HTTP/1.1 on a TCP socket (local to this file: spec/helpers.ts is not ours to change).
-
 // ---------------------------------------------------------------------------------------------
 
 
