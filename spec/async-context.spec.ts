@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
 import { getContext, type Context } from '../lib/index.js';
-import { fcHeaders, invoke, send, startServer } from './helpers.js';
+import { fcHeaders, invoke, send } from './helpers/http-client.js';
+import { startServer } from './helpers/local-server.js';
 
 /** Library code deep in an app: no context parameter, only getContext(). */
 function deepRequestId(): string | undefined {

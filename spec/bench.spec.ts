@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/paths.js';
 
 // Checks that `npm run bench` runs end to end on tiny settings, so the scripts cannot rot. It
 // asserts that every section ran and reported each variant, never how fast anything was.

@@ -8,9 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { sendRaw, startServer, type LocalServer } from './helpers.js';
+import { startServer, type LocalServer } from './helpers/local-server.js';
+import { sendRaw } from './helpers/raw-client.js';
 import { LimitError, type Handlers, type Options } from '../lib/index.js';
-import { exchange, parseReply, rawRequest, rawUpload, type HeaderList, type RawReply } from './raw-client.js';
+import { exchange, parseReply, rawRequest, rawUpload, type HeaderList, type RawReply } from './helpers/raw-client.js';
 
 const MIB = 1024 * 1024;
 const DEFAULT_BODY = 6 * MIB;

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { FIXTURES, ROOT, invoke, spawnServer } from './helpers.js';
+import { spawnServer } from './helpers/child-server.js';
+import { invoke } from './helpers/http-client.js';
+import { FIXTURES, ROOT } from './helpers/paths.js';
 
 test('the bundle imports node:http alone up front; other built-ins are not static imports', async () => {
   // The same bundle `npm run build` makes for dist/index.js.

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES, invoke, runCli, send, spawnServer } from './helpers.js';
+import { runCli, spawnServer } from './helpers/child-server.js';
+import { invoke, send } from './helpers/http-client.js';
+import { FIXTURES } from './helpers/paths.js';
 
 test('serve loads an ESM module\'s named exports', async (t) => {
   const server = await spawnServer(join('spec', 'fixtures', 'esm-handlers.mjs'));

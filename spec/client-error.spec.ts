@@ -8,9 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startServer, type LocalServer } from './helpers.js';
+import { startServer, type LocalServer } from './helpers/local-server.js';
 import type { Options } from '../lib/index.js';
-import { exchange, rawRequest, type HeaderList, type RawReply } from './raw-client.js';
+import { exchange, rawRequest, type HeaderList, type RawReply } from './helpers/raw-client.js';
 
 // ---------------------------------------------------------------------------------------------
 

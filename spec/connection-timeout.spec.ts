@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
-import { send, sendRaw, startServer } from './helpers.js';
+import { send } from './helpers/http-client.js';
+import { startServer } from './helpers/local-server.js';
+import { sendRaw } from './helpers/raw-client.js';
 
 test('an idle keep-alive connection survives past 6 s (Node would drop it after 5 s)', async (t) => {
   const local = await startServer({ http: (req, res) => res.end(String(req.socket.remotePort)) });

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect, format } from 'node:util';
 import type { Context } from '../lib/index.js';
-import { fcHeaders, invoke, send, startServer } from './helpers.js';
+import { fcHeaders, invoke, send } from './helpers/http-client.js';
+import { startServer } from './helpers/local-server.js';
 
 const SECRET = 'very-secret-key-value-123';
 const TOKEN = 'security-token-value-ABCDEFGH';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { send, startServer, invoke } from './helpers.js';
+import { send, invoke } from './helpers/http-client.js';
+import { startServer } from './helpers/local-server.js';
 
 test('x-fc-control-path decides the route, whatever the wire says', async (t) => {
   const calls: string[] = [];

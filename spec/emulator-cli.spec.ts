@@ -9,7 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CLI, FIXTURES, ROOT, runCli, send } from './helpers.js';
+import { runCli } from './helpers/child-server.js';
+import { send } from './helpers/http-client.js';
+import { CLI, FIXTURES, ROOT } from './helpers/paths.js';
 
 const FC3 = '/2023-03-30/functions/my-function/invocations';
 

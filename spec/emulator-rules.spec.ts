@@ -13,8 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createGateway, type Gateway, type GatewayOptions, type InitializeReport, type InvocationSummary } from '../lib/emulator.js';
-import { FIXTURES, send, sendRaw, type Reply } from './helpers.js';
-import { exchange } from './raw-client.js';
+import { send, type Reply } from './helpers/http-client.js';
+import { FIXTURES } from './helpers/paths.js';
+import { sendRaw } from './helpers/raw-client.js';
+import { exchange } from './helpers/raw-client.js';
 
 const BARE = [process.execPath, join(FIXTURES, 'emu-bare.cjs')];
 const MISBEHAVING = [process.execPath, join(FIXTURES, 'emu-misbehaving.cjs')];

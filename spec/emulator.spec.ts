@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createGateway, type Gateway, type GatewayOptions, type InitializeReport, type InvocationSummary } from '../lib/emulator.js';
-import { CLI, FIXTURES, send, type Reply } from './helpers.js';
+import { send, type Reply } from './helpers/http-client.js';
+import { CLI, FIXTURES } from './helpers/paths.js';
 
 const FUNCTION_COMMAND = [process.execPath, '--expose-gc', '--import', 'tsx', CLI, 'serve', join(FIXTURES, 'emu-function.mjs')];
 const BARE_COMMAND = [process.execPath, join(FIXTURES, 'emu-bare.cjs')];

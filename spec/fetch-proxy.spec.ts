@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { FIXTURES, spawnServer, type ChildServer } from './helpers.js';
+import { spawnServer, type ChildServer } from './helpers/child-server.js';
+import { FIXTURES } from './helpers/paths.js';
 
 let upstream: Server;
 let upstreamHost = '';

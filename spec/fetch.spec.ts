@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Context } from '../lib/index.js';
-import { FIXTURES, ROOT, fcHeaders, send, sendRaw, startServer } from './helpers.js';
+import { fcHeaders, send } from './helpers/http-client.js';
+import { startServer } from './helpers/local-server.js';
+import { FIXTURES, ROOT } from './helpers/paths.js';
+import { sendRaw } from './helpers/raw-client.js';
 
 const encoder = new TextEncoder();
 

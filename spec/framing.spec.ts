@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { sendRaw, startServer } from './helpers.js';
+import { startServer } from './helpers/local-server.js';
+import { sendRaw } from './helpers/raw-client.js';
 
 type Case = (res: ServerResponse) => void;
 

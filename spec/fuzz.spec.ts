@@ -22,7 +22,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { CLI, FIXTURES, ROOT } from './helpers.js';
+import { CLI, FIXTURES, ROOT } from './helpers/paths.js';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) >>> 0 : 0x5eed_fc01;
 const CORPUS = process.env.FUZZ_COUNT ? Number(process.env.FUZZ_COUNT) : 10_000;

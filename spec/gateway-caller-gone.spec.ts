@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { FC3, post, RECORDER, recordFile, startGateway, until, type Started } from './gateway-harness.js';
+import { FC3, post, RECORDER, recordFile, startGateway, until, type Started } from './helpers/gateway.js';
 
 const ROUNDS = 20;
 const TIMEOUT_S = 3;

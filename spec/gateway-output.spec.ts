@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { Gateway } from '../lib/emulator.js';
-import { FC3, post, RECORDER, startGateway } from './gateway-harness.js';
+import { FC3, post, RECORDER, startGateway } from './helpers/gateway.js';
 
 const KiB = 1024;
 /** What the gateway may hold for one output: Node's 16 KiB highWaterMark, one 64 KiB pipe read, a few lines. */

@@ -8,8 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createGateway, type Gateway } from '../lib/emulator.js';
-import { CLI, FIXTURES, sendRaw, startServer, type LocalServer } from './helpers.js';
-import { PROXY, sink } from './gateway-harness.js';
+import { startServer, type LocalServer } from './helpers/local-server.js';
+import { CLI, FIXTURES } from './helpers/paths.js';
+import { sendRaw } from './helpers/raw-client.js';
+import { PROXY, sink } from './helpers/gateway.js';
 
 const FUNCTION_COMMAND = [process.execPath, '--import', 'tsx', CLI, 'serve', join(FIXTURES, 'emu-function.mjs')];
 const LIMIT = 4096;

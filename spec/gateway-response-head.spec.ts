@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { send } from './helpers.js';
-import { PROXY, RECORDER, startGateway } from './gateway-harness.js';
+import { send } from './helpers/http-client.js';
+import { PROXY, RECORDER, startGateway } from './helpers/gateway.js';
 
 const KiB = 1024;
 

@@ -5,8 +5,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countRuns, FC3, post, RECORDER, recordFile, startGateway, until, type Started } from './gateway-harness.js';
-import type { Reply } from './helpers.js';
+import { countRuns, FC3, post, RECORDER, recordFile, startGateway, until, type Started } from './helpers/gateway.js';
+import { type Reply } from './helpers/http-client.js';
 
 const ROUNDS = 5;
 const DROP_ROUNDS = 2;

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { FC3, post, RECORDER, startGateway, until } from './gateway-harness.js';
+import { FC3, post, RECORDER, startGateway, until } from './helpers/gateway.js';
 
 const ROUNDS = 10;
 const ANSWER_BYTES = 5_000_000;

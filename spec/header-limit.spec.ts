@@ -6,9 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES, spawnServer, startServer, type LocalServer } from './helpers.js';
+import { spawnServer } from './helpers/child-server.js';
+import { startServer, type LocalServer } from './helpers/local-server.js';
+import { FIXTURES } from './helpers/paths.js';
 import type { Handlers, Options } from '../lib/index.js';
-import { exchange, rawRequest, type HeaderList, type RawReply } from './raw-client.js';
+import { exchange, rawRequest, type HeaderList, type RawReply } from './helpers/raw-client.js';
 
 // ---------------------------------------------------------------------------------------------
 

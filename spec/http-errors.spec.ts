@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { send, sendRaw, startServer } from './helpers.js';
+import { send } from './helpers/http-client.js';
+import { startServer } from './helpers/local-server.js';
+import { sendRaw } from './helpers/raw-client.js';
 
 test('a sync throw in a Node-style handler: 500 JSON, x-fc-status 404, no stack for the client', async (t) => {
   const local = await startServer({ http: () => { throw new RangeError('bad range'); } });

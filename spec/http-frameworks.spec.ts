@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
 import Koa from 'koa';
-import { fcHeaders, send, startServer, type Reply } from './helpers.js';
+import { fcHeaders, send, type Reply } from './helpers/http-client.js';
+import { startServer } from './helpers/local-server.js';
 
 const BASE = '/2016-08-15/proxy/svc/fn/';
 

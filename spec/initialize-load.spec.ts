@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { FIXTURES, spawnServer, type ChildServer } from './helpers.js';
+import { spawnServer, type ChildServer } from './helpers/child-server.js';
+import { FIXTURES } from './helpers/paths.js';
 
 const FIXTURE = join(FIXTURES, 'rel-init.mjs');
 const BATCH = 200;

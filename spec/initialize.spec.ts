@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { invoke, send, startServer } from './helpers.js';
+import { invoke, send } from './helpers/http-client.js';
+import { startServer } from './helpers/local-server.js';
 
 const initialize = (port: number) => send(port, {
   method: 'POST',

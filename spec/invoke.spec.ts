@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { invoke, startServer } from './helpers.js';
+import { invoke } from './helpers/http-client.js';
+import { startServer } from './helpers/local-server.js';
 
 test('the handler gets the exact event bytes as a Buffer', async (t) => {
   let seen: unknown;

@@ -7,8 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES, send, spawnServer, type ChildServer } from './helpers.js';
-import { exchange } from './raw-client.js';
+import { spawnServer, type ChildServer } from './helpers/child-server.js';
+import { send } from './helpers/http-client.js';
+import { FIXTURES } from './helpers/paths.js';
+import { exchange } from './helpers/raw-client.js';
 
 const ANSWERS = join(FIXTURES, 'answers.mjs');
 const EXPRESS = join(FIXTURES, 'late-express.cjs');

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES } from './helpers.js';
+import { FIXTURES } from './helpers/paths.js';
 import { checkLayout, readImports } from './helpers/layout.js';
 
 const PLANTED = join(FIXTURES, 'layout');

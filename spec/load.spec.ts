@@ -14,7 +14,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
-import { FIXTURES, spawnServer, type ChildServer } from './helpers.js';
+import { spawnServer, type ChildServer } from './helpers/child-server.js';
+import { FIXTURES } from './helpers/paths.js';
 
 const IN_FLIGHT = 100;
 

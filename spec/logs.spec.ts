@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES, fcHeaders, invoke, send, spawnServer } from './helpers.js';
+import { spawnServer } from './helpers/child-server.js';
+import { fcHeaders, invoke, send } from './helpers/http-client.js';
+import { FIXTURES } from './helpers/paths.js';
 
 const FIXTURE = join(FIXTURES, 'logs.mjs');
 const SECRET = 'very-secret-key-value-123';

@@ -13,9 +13,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { FIXTURES, spawnServer, startServer, type LocalServer } from './helpers.js';
+import { spawnServer } from './helpers/child-server.js';
+import { startServer, type LocalServer } from './helpers/local-server.js';
+import { FIXTURES } from './helpers/paths.js';
 import type { Options } from '../lib/index.js';
-import { exchangeAll, parseReplies, type RawResponse } from './raw-client.js';
+import { exchangeAll, parseReplies, type RawResponse } from './helpers/raw-client.js';
 
 // ---------------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { CLI, FIXTURES, ROOT } from './helpers.js';
+import { CLI, FIXTURES, ROOT } from './helpers/paths.js';
 
 const FIXTURE = join(FIXTURES, 'rel-memory.mjs');
 const MEMORY_PROBE = '__rel_memory_probe__';

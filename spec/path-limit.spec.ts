@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type LocalServer } from './helpers.js';
+import { startServer, type LocalServer } from './helpers/local-server.js';
 import type { Handlers, Options } from '../lib/index.js';
-import { exchange, rawRequest, type HeaderList, type RawReply } from './raw-client.js';
+import { exchange, rawRequest, type HeaderList, type RawReply } from './helpers/raw-client.js';
 
 // ---------------------------------------------------------------------------------------------
 

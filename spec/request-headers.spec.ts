@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { startServer, type LocalServer } from './helpers.js';
-import { exchange, rawRequest, type HeaderList } from './raw-client.js';
+import { startServer, type LocalServer } from './helpers/local-server.js';
+import { exchange, rawRequest, type HeaderList } from './helpers/raw-client.js';
 
 // ---------------------------------------------------------------------------------------------
 

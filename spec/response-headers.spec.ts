@@ -10,11 +10,13 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
-import { FIXTURES, spawnServer, startServer, type LocalServer } from './helpers.js';
+import { spawnServer } from './helpers/child-server.js';
+import { startServer, type LocalServer } from './helpers/local-server.js';
+import { FIXTURES } from './helpers/paths.js';
 import type { Options } from '../lib/index.js';
 import { getRuntime } from '../lib/server.js';
 import { shutdown } from '../lib/runtime/shutdown.js';
-import { exchange, rawRequest, type RawReply } from './raw-client.js';
+import { exchange, rawRequest, type RawReply } from './helpers/raw-client.js';
 
 // ---------------------------------------------------------------------------------------------
 // An HTTP function that sets the headers a request asks for, the way the request asks.

@@ -11,8 +11,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES, fcHeaders, invoke, runCli, send, spawnServer, type ChildServer } from './helpers.js';
-import { ENV, ENV_SECRET, KEY_ID, leaks, OTHER_SECRET, OTHER_TOKEN, SECRET, TOKEN } from './secret-values.js';
+import { runCli, spawnServer, type ChildServer } from './helpers/child-server.js';
+import { fcHeaders, invoke, send } from './helpers/http-client.js';
+import { FIXTURES } from './helpers/paths.js';
+import { ENV, ENV_SECRET, KEY_ID, leaks, OTHER_SECRET, OTHER_TOKEN, SECRET, TOKEN } from './helpers/secrets.js';
 
 const FATAL = join(FIXTURES, 'rel-secrets-fatal.mjs');
 

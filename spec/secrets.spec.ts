@@ -19,8 +19,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { FIXTURES, fcHeaders, send, spawnServer, type ChildServer, type Reply } from './helpers.js';
-import { ENV, KEY_ID, leaks, SECRET, TOKEN } from './secret-values.js';
+import { spawnServer, type ChildServer } from './helpers/child-server.js';
+import { fcHeaders, send, type Reply } from './helpers/http-client.js';
+import { FIXTURES } from './helpers/paths.js';
+import { ENV, KEY_ID, leaks, SECRET, TOKEN } from './helpers/secrets.js';
 
 const FINGERPRINT = createHash('sha256').update(`${KEY_ID}\n${SECRET}\n${TOKEN}`).digest('hex');
 

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { FIXTURES, invoke, send, spawnServer } from './helpers.js';
+import { spawnServer } from './helpers/child-server.js';
+import { invoke, send } from './helpers/http-client.js';
+import { FIXTURES } from './helpers/paths.js';
 
 const SLOW = join(FIXTURES, 'slow.mjs');
 

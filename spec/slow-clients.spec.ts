@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { request } from 'node:http';
-import { startServer } from './helpers.js';
+import { startServer } from './helpers/local-server.js';
 
 /** Opens a raw connection, sends `head` and the body parts at the given gaps, resolves to what came back. */
 function trickle(port: number, head: string, parts: string[], gapMs: number, waitMs: number): Promise<string> {

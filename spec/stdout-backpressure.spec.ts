@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES, invoke, spawnServer } from './helpers.js';
+import { spawnServer } from './helpers/child-server.js';
+import { invoke } from './helpers/http-client.js';
+import { FIXTURES } from './helpers/paths.js';
 
 const FLOOD = join(FIXTURES, 'stdout-flood.mjs');
 const REQUESTS = 200;

@@ -287,3 +287,35 @@ export function exchangeAll(port: number, data: string | Buffer | (string | Buff
     socket.on('error', () => finish('reset'));
   });
 }
+
+/**
+ * Writes raw bytes on a TCP socket and resolves to everything the server sent until it closed the
+ * connection, or until `idleMs` passed without new bytes (for a server that keeps it open).
+ */
+export function sendRaw(port: number, data: string | Buffer | (string | Buffer)[], idleMs = 300): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, idleMs);
+    };
+    socket.on('connect', () => {
+      for (const part of Array.isArray(data) ? data : [data]) socket.write(part);
+      arm();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      arm();
+    });
+    socket.on('end', finish);
+    socket.on('close', finish);
+    socket.on('error', (error) => (chunks.length ? finish() : reject(error)));
+  });
+}

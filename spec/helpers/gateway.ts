@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createGateway, type Gateway, type GatewayOptions, type InvocationSummary } from '../lib/emulator.js';
-import { FIXTURES, send, type Reply } from './helpers.js';
+import { createGateway, type Gateway, type GatewayOptions, type InvocationSummary } from '../../lib/emulator.js';
+import { send, type Reply } from './http-client.js';
+import { FIXTURES } from './paths.js';
 
 export const RECORDER = [process.execPath, join(FIXTURES, 'emu-recorder.cjs')];
 export const FC3 = '/2023-03-30/functions/my-function/invocations';

@@ -1,0 +1,7 @@
+/** Where the project, its spec fixtures and its CLI source are. */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const FIXTURES = join(ROOT, 'spec', 'fixtures');
+export const CLI = join(ROOT, 'lib', 'cli.ts');
