@@ -5,7 +5,7 @@
  * The runtime's listener has already hidden the request headers FC never forwards, stripped the
  * base path from `req.url`, guarded a chunked body against the limit, and installed its
  * `writeHead`/`end` overrides (forbidden response headers, the response-header limit, the End
- * marker); it also answers a throw or rejection of the returned promise. This module only
+ * marker); it also answers a throw or rejection of the returned promise. The adapter only
  * translates, both ways, with backpressure:
  *
  * - the request body is a `ReadableStream` that pulls from `req` (pause/resume), so a body is never
@@ -19,6 +19,11 @@
  *
  * Per-request state lives in one object on the response and one on the request; the listeners
  * are shared functions reading it through `this`, so no closure is made per request or chunk.
+ *
+ * A request's path through lib/fetch/: this file's handleFetch → request.ts (the Request; body.ts
+ * its body stream; fetch-request.ts and node-slots.ts its signal) → the handler → response.ts
+ * (status, headers, a body known at once) → response-body.ts (a body read and written chunk by
+ * chunk). exchange.ts holds the state of the pair, shared.ts what the runtime injects.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../runtime/context.js';
