@@ -1,5 +1,5 @@
 /**
- * The request body of the Fetch adapter (fetch.ts) as the source of a `ReadableStream`: it pulls
+ * The request body of the Fetch adapter (request.ts) as the source of a `ReadableStream`: it pulls
  * from the Node request with pause/resume, so a body is never buffered and an upload moves only
  * as fast as the handler reads it. The listeners are shared functions reading the state through
  * `this`, so no closure is made per request or chunk.
