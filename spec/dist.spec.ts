@@ -15,7 +15,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FIXTURES, ROOT, fcHeaders, invoke, send, sendRaw } from './helpers.js';
+import { fcHeaders, invoke, send } from './helpers/http-client.js';
+import { FIXTURES, ROOT } from './helpers/paths.js';
+import { sendRaw } from './helpers/raw-client.js';
 
 const DIST = join(ROOT, 'dist');
 const BUNDLES = ['index.js', 'fetch.js', 'cli.js'];
