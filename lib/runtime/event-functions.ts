@@ -1,0 +1,70 @@
+/**
+ * Event functions and the lifecycle hooks (`POST /invoke`, `/initialize`, `/pre-stop`,
+ * `/pre-freeze`): the body read whole, the handler called, its result sent as FC's payload.
+ */
+import { GatewayError } from '../rules/errors.js';
+import type { Context } from './context.js';
+import { failInvocation } from './failures.js';
+import { armTimeout } from './function-timeout.js';
+import { callHandler, ensureInitialized, needsInitializer, runInitializer } from './handler-call.js';
+import type { Invocation } from './invocation.js';
+import { endInvocation, finishInvocation } from './markers.js';
+import { refuseRequest } from './refusals.js';
+import { sendPayload } from '../rules/response.js';
+import { EMPTY_PAYLOAD, serializeResult, type Payload } from '../rules/result.js';
+
+export const EMPTY_EVENT = Buffer.alloc(0);
+
+export function onEventBody(inv: Invocation, error: Error | null, body: Buffer): void {
+  if (error === null) {
+    void runEvent(inv, body);
+  } else if (error instanceof GatewayError) {
+    refuseRequest(inv, error, false);
+  } else {
+    // The client went away mid-body: nobody to answer.
+    inv.settled = true;
+    endInvocation(inv);
+  }
+}
+
+export async function runEvent(inv: Invocation, event: Buffer): Promise<void> {
+  if (needsInitializer(inv) && !(await ensureInitialized(inv))) return;
+  armTimeout(inv);
+  let payload: Payload;
+  try {
+    payload = serializeResult(await callHandler(inv, inv.runtime.handlers.invoke!, event, inv.context));
+  } catch (error) {
+    failInvocation(inv, error, 404);
+    return;
+  }
+  respond(inv, payload);
+}
+
+export async function runInitialize(inv: Invocation): Promise<void> {
+  armTimeout(inv);
+  let payload: Payload;
+  try {
+    payload = await runInitializer(inv);
+  } catch (error) {
+    failInvocation(inv, error, 404);
+    return;
+  }
+  respond(inv, payload);
+}
+
+export async function runHook(inv: Invocation, hook: (context: Context) => unknown): Promise<void> {
+  armTimeout(inv);
+  try {
+    await callHandler(inv, hook, inv.context);
+  } catch (error) {
+    failInvocation(inv, error, 404);
+    return;
+  }
+  respond(inv, EMPTY_PAYLOAD);
+}
+
+function respond(inv: Invocation, payload: Payload): void {
+  if (inv.settled) return;
+  inv.settled = true;
+  finishInvocation(inv, sendPayload, 200, payload);
+}
