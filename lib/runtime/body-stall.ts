@@ -10,7 +10,7 @@ import { detachHandler } from './http-response-end.js';
 import { kInvocation, type FcRequest } from './invocation.js';
 import { log } from './invocation-log.js';
 import { asRuntime } from './late-writes.js';
-import { endInvocation, finishInvocation } from './markers.js';
+import { markInvocationOver, sendFinalWrite } from './markers.js';
 import { sendGatewayError } from '../rules/response.js';
 import { clearResponseHeaders } from '../rules/remove-header.js';
 
@@ -28,17 +28,17 @@ export function onBodyStall(req: IncomingMessage): void {
     abortBody(req, error);
     return;
   }
-  if (!inv.settled && !inv.res.headersSent) {
+  if (!inv.answered && !inv.res.headersSent) {
     log(inv, 'warn', `Request refused: ${error.message}`);
-    inv.settled = true;
+    inv.answered = true;
     detachHandler(inv);
-    finishInvocation(inv, sendStallRefusal, error, undefined);
+    sendFinalWrite(inv, sendStallRefusal, error, undefined);
     // The handler hears of the stall once the 408 is out: destroying the request in its error
     // handling destroys the socket, which would lose an answer still held behind the markers.
     whenWritten(inv.res, emitRequestError, req, error);
     return;
   }
-  endInvocation(inv);
+  markInvocationOver(inv);
   req.socket.destroy();
   process.nextTick(emitRequestError, req, error);
 }

@@ -17,7 +17,7 @@ export type Route = 0 | 1 | 2 | 3 | 4;
  * the wire decides: `POST /invoke`, `POST /initialize`, `GET /pre-stop`, `GET /pre-freeze`, and
  * everything else is an HTTP request. A query string does not change the route.
  */
-export function resolveRoute(controlPath: string, method: string | undefined, url: string): Route {
+export function resolveControlPath(controlPath: string, method: string | undefined, url: string): Route {
   switch (controlPath) {
     case '/invoke': return ROUTE_INVOKE;
     case '/http-invoke': return ROUTE_HTTP;

@@ -8,7 +8,7 @@ import { failInvocation } from './failures.js';
 import { armTimeout } from './function-timeout.js';
 import { callHandler, ensureInitialized, needsInitializer, runInitializer } from './handler-call.js';
 import type { Invocation } from './invocation.js';
-import { endInvocation, finishInvocation } from './markers.js';
+import { markInvocationOver, sendFinalWrite } from './markers.js';
 import { refuseRequest } from './refusals.js';
 import { sendPayload } from '../rules/response.js';
 import { EMPTY_PAYLOAD, serializeResult, type Payload } from '../rules/result.js';
@@ -22,8 +22,8 @@ export function onEventBody(inv: Invocation, error: Error | null, body: Buffer):
     refuseRequest(inv, error, false);
   } else {
     // The client went away mid-body: nobody to answer.
-    inv.settled = true;
-    endInvocation(inv);
+    inv.answered = true;
+    markInvocationOver(inv);
   }
 }
 
@@ -64,7 +64,7 @@ export async function runHook(inv: Invocation, hook: (context: Context) => unkno
 }
 
 function respond(inv: Invocation, payload: Payload): void {
-  if (inv.settled) return;
-  inv.settled = true;
-  finishInvocation(inv, sendPayload, 200, payload);
+  if (inv.answered) return;
+  inv.answered = true;
+  sendFinalWrite(inv, sendPayload, 200, payload);
 }

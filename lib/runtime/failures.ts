@@ -10,7 +10,7 @@ import type { Invocation } from './invocation.js';
 import { log } from './invocation-log.js';
 import { redact } from './logger.js';
 import { asRuntime } from './late-writes.js';
-import { endInvocation, finishInvocation } from './markers.js';
+import { markInvocationOver, sendFinalWrite } from './markers.js';
 import { sendFunctionError, sendGatewayError } from '../rules/response.js';
 import { clearResponseHeaders } from '../rules/remove-header.js';
 
@@ -24,23 +24,23 @@ const nodeDestroy = ServerResponse.prototype.destroy;
  * from all of it.
  */
 export function failInvocation(inv: Invocation, error: unknown, status: number): void {
-  if (inv.settled) {
+  if (inv.answered) {
     log(inv, 'error', 'Error after the response was sent:', error);
     return;
   }
-  inv.settled = true;
+  inv.answered = true;
   const { res } = inv;
   detachHandler(inv);
   if (res.headersSent || res.writableEnded) {
     log(inv, 'error', error);
-    endInvocation(inv);
+    markInvocationOver(inv);
     if (!res.writableEnded) nodeDestroy.call(res);
     return;
   }
   if (error instanceof GatewayError) {
     // The request itself was at fault (an adapter could not represent it): FC's gateway shape.
     log(inv, 'warn', `Request refused: ${error.message}`);
-    finishInvocation(inv, sendFreshGatewayError, redactGatewayError(error, inv.context.secrets), undefined);
+    sendFinalWrite(inv, sendFreshGatewayError, redactGatewayError(error, inv.context.secrets), undefined);
     return;
   }
   log(inv, 'error', error);
@@ -49,7 +49,7 @@ export function failInvocation(inv: Invocation, error: unknown, status: number):
   body.errorMessage = redact(body.errorMessage, secrets);
   body.errorType = redact(body.errorType, secrets);
   if (body.stackTrace) body.stackTrace = body.stackTrace.map((frame) => redact(frame, secrets));
-  finishInvocation(inv, sendFreshFunctionError, status, body);
+  sendFinalWrite(inv, sendFreshFunctionError, status, body);
 }
 
 /** Sends FC's gateway error on a response a handler may have half prepared. */

@@ -16,7 +16,7 @@ import { kInvocation, type FcResponse, type Invocation } from './invocation.js';
  */
 export function armTimeout(inv: Invocation): void {
   const seconds = inv.timeoutSeconds;
-  if (seconds === 0 || inv.settled) return;
+  if (seconds === 0 || inv.answered) return;
   inv.timer = setTimeout(onFunctionTimeout, Math.max(0, inv.startedAt + seconds * 1000 - Date.now()), inv);
   inv.res.once('close', clearInvocationTimer);
   (inv.res as FcResponse)[kInvocation] = inv;
@@ -27,7 +27,7 @@ function clearInvocationTimer(this: FcResponse): void {
 }
 
 function onFunctionTimeout(inv: Invocation): void {
-  if (inv.settled) return;
+  if (inv.answered) return;
   const error = new FunctionError('FunctionTimeout', `Function timed out after ${inv.timeoutSeconds} seconds`);
   // The answer is chosen first, so whatever the handler does when told to stop is a late call.
   failInvocation(inv, error, inv.route === ROUTE_HTTP ? 504 : 404);

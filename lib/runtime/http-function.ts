@@ -17,7 +17,7 @@ import { writeHeadChecked } from './http-response-head.js';
 import { kInvocation, type FcRequest, type FcResponse, type Invocation } from './invocation.js';
 import { log } from './invocation-log.js';
 import { asRuntime } from './late-writes.js';
-import { endInvocation, finishInvocation } from './markers.js';
+import { markInvocationOver, sendFinalWrite } from './markers.js';
 import { sendGatewayError } from '../rules/response.js';
 import { clearResponseHeaders } from '../rules/remove-header.js';
 
@@ -54,7 +54,7 @@ export async function runHttp(inv: Invocation, handler: HttpHandler): Promise<vo
 }
 
 function onHttpResponseClose(this: FcResponse): void {
-  endInvocation(this[kInvocation]!);
+  markInvocationOver(this[kInvocation]!);
 }
 
 /** An `'error'` on `req` or `res` before the handler responded is the function's failure. */
@@ -62,8 +62,8 @@ function onHttpStreamError(this: FcRequest | FcResponse, error: Error): void {
   const inv = this[kInvocation]!;
   if (error instanceof GatewayError) return; // answered when the limit was passed or the body stalled
   if (inv.req.socket?.destroyed) {
-    inv.settled = true;
-    endInvocation(inv);
+    inv.answered = true;
+    markInvocationOver(inv);
     return;
   }
   failInvocation(inv, error, 500);
@@ -79,9 +79,9 @@ function onHttpBodyRefused(req: IncomingMessage, error: LimitError): boolean {
   const inv = (req as FcRequest)[kInvocation]!;
   if (inv.res.headersSent) return false;
   log(inv, 'warn', `Request refused: ${error.message}`);
-  inv.settled = true;
+  inv.answered = true;
   detachHandler(inv);
-  finishInvocation(inv, sendHttpRefusal, error, undefined);
+  sendFinalWrite(inv, sendHttpRefusal, error, undefined);
   return true;
 }
 

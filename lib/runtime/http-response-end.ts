@@ -8,7 +8,7 @@ import { frameByLength } from './framing.js';
 import { kInvocation, type FcResponse, type Invocation } from './invocation.js';
 import { log } from './invocation-log.js';
 import { ignoreLateCalls } from './late-writes.js';
-import { finishInvocation } from './markers.js';
+import { sendFinalWrite } from './markers.js';
 
 /**
  * The runtime answers an HTTP function's request itself: from now on the handler's calls on its
@@ -34,9 +34,9 @@ export function endWithMarker(this: FcResponse): ServerResponse {
   const inv = this[kInvocation]!;
   // eslint-disable-next-line prefer-rest-params -- the same arguments end() will get
   checkEndArguments(this, arguments);
-  inv.settled = true;
+  inv.answered = true;
   // eslint-disable-next-line prefer-rest-params -- forward end()'s overloads untouched
-  finishInvocation(inv, endNow, arguments, undefined);
+  sendFinalWrite(inv, endNow, arguments, undefined);
   return this;
 }
 

@@ -25,12 +25,12 @@ export class Invocation implements ContextSource, RequestHeaderScan {
   hasHost = false;
   headerBytes = 0;
   hasHiddenHeaders = false;
-  /** The End marker was printed (or markers are off): the request is over for FC's log. */
-  ended = false;
-  /** A response was chosen (result, error or timeout); anything later is dropped. */
-  settled = false;
-  /** In the runtime's body watch (body-timeout.ts) until the response ends. */
-  watched = false;
+  /** The End marker is queued, or markers are off so none is due: the request is over for FC's log. */
+  endMarkerWritten = false;
+  /** The outcome is chosen (a result, an error, the timeout, a refusal, or the client left): anything later is dropped. */
+  answered = false;
+  /** The request is in the runtime's body watch (body-timeout.ts), until it is marked over. */
+  inBodyWatch = false;
   timer: NodeJS.Timeout | undefined = undefined;
   #context: Context | undefined;
 

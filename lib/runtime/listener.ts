@@ -23,16 +23,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../rules/body.js';
 import { createExpectationError, FunctionError } from '../rules/errors.js';
 import { scanRequestHeaders } from '../rules/headers.js';
-import { resolveRoute, ROUTE_INITIALIZE, ROUTE_INVOKE, ROUTE_PRE_FREEZE, ROUTE_PRE_STOP } from './control-paths.js';
+import { resolveControlPath, ROUTE_INITIALIZE, ROUTE_INVOKE, ROUTE_PRE_FREEZE, ROUTE_PRE_STOP } from './control-paths.js';
 import { EMPTY_EVENT, onEventBody, runEvent, runHook, runInitialize } from './event-functions.js';
 import { failInvocation } from './failures.js';
 import { runHttp } from './http-function.js';
 import { Invocation, kInvocation, type FcRequest } from './invocation.js';
-import { finishInvocation, MARKER_KINDS } from './markers.js';
+import { sendFinalWrite, MARKER_KINDS } from './markers.js';
 import { writeMarker } from './output.js';
 import { checkRequest, refuseRequest } from './refusals.js';
 import { sendPayload } from '../rules/response.js';
-import { generateRequestId } from './request-id.js';
+import { createLocalRequestId } from './request-id.js';
 import { EMPTY_PAYLOAD } from '../rules/result.js';
 import type { Runtime } from './runtime.js';
 
@@ -71,11 +71,11 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
 
   const inv = new Invocation(req, res, runtime);
   scanRequestHeaders(req.rawHeaders, inv);
-  if (!inv.requestId) inv.requestId = generateRequestId();
-  inv.route = resolveRoute(inv.controlPath, req.method, url);
+  if (!inv.requestId) inv.requestId = createLocalRequestId();
+  inv.route = resolveControlPath(inv.controlPath, req.method, url);
   if (runtime.draining) res.shouldKeepAlive = false;
   if (options.markers) writeMarker(MARKER_KINDS[inv.route]!, 'Start', inv.requestId);
-  else inv.ended = true;
+  else inv.endMarkerWritten = true;
 
   const refusal = expect === EXPECT_OTHER ? createExpectationError(req.headers.expect, inv.context.secrets) : checkRequest(inv, url);
   if (refusal) {
@@ -85,7 +85,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
   if (expectContinue) res.writeContinue();
   if (inv.contentLength > 0 || (inv.chunked && inv.contentLength === -1)) {
     (req as FcRequest)[kInvocation] = inv;
-    inv.watched = true;
+    inv.inBodyWatch = true;
     runtime.bodyWatch.watch(req);
   }
 
@@ -114,7 +114,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
       }
       if (!runtime.httpHandler) {
         // Nothing to do before the freeze or the stop: that is a success.
-        finishInvocation(inv, sendPayload, 200, EMPTY_PAYLOAD);
+        sendFinalWrite(inv, sendPayload, 200, EMPTY_PAYLOAD);
         return;
       }
       break;

@@ -9,24 +9,25 @@ import { sendAfterMarkers, writeMarker, type Sender } from './output.js';
 export const MARKER_KINDS: readonly MarkerKind[] = ['Invoke', 'Invoke', 'Initialize', 'PreStop', 'PreFreeze'];
 
 /**
- * Queues the End marker once (markers may be off). Called when a request is over for FC's log:
- * right before its response's final write, or when its client went away.
+ * Marks the request over for FC's log: stops its timer and body watch and queues the End marker
+ * once (markers may be off). Called right before its response's final write (through
+ * {@link sendFinalWrite}), or alone when its client went away or its response closed.
  */
-export function endInvocation(inv: Invocation): void {
+export function markInvocationOver(inv: Invocation): void {
   clearTimeout(inv.timer);
-  if (inv.watched) {
-    inv.watched = false;
+  if (inv.inBodyWatch) {
+    inv.inBodyWatch = false;
     inv.runtime.bodyWatch.unwatch(inv.req);
   }
   // Shutting down: this response closes its connection, so the drain is not held up by keep-alive.
   if (inv.runtime.draining && !inv.res.headersSent) inv.res.shouldKeepAlive = false;
-  if (inv.ended) return;
-  inv.ended = true;
+  if (inv.endMarkerWritten) return;
+  inv.endMarkerWritten = true;
   writeMarker(MARKER_KINDS[inv.route]!, 'End', inv.requestId);
 }
 
-/** Ends the invocation and sends its response's final write once the End marker is written. */
-export function finishInvocation<A, B>(inv: Invocation, sender: Sender<A, B>, a: A, b: B): void {
-  endInvocation(inv);
+/** Marks the request over, then sends its response's final write once the End marker is written. */
+export function sendFinalWrite<A, B>(inv: Invocation, sender: Sender<A, B>, a: A, b: B): void {
+  markInvocationOver(inv);
   sendAfterMarkers(sender, inv.res, a, b);
 }

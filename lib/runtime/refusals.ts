@@ -8,7 +8,7 @@ import { GatewayError } from '../rules/errors.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import type { Invocation } from './invocation.js';
 import { log } from './invocation-log.js';
-import { finishInvocation } from './markers.js';
+import { sendFinalWrite } from './markers.js';
 import { sendGatewayError } from '../rules/response.js';
 
 /**
@@ -37,10 +37,10 @@ type RefusalClose = typeof CLOSE_AFTER_ANSWER | typeof DRAIN_THEN_CLOSE | typeof
  */
 export function refuseRequest(inv: Invocation, error: GatewayError, expectContinue: boolean): void {
   log(inv, 'warn', `Request refused: ${error.message}`);
-  inv.settled = true;
+  inv.answered = true;
   // A stalled body is not drained: the client is not sending it.
   const close = error.code === 'FC_BODY_TIMEOUT' ? CLOSE_AFTER_ANSWER : expectContinue ? HALF_CLOSE_AND_DRAIN : DRAIN_THEN_CLOSE;
-  finishInvocation(inv, sendRefusal, error, close);
+  sendFinalWrite(inv, sendRefusal, error, close);
 }
 
 /** Sends FC's 400 with `connection: close`, then drains the rest of the body as `close` says. */
