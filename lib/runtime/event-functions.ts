@@ -13,8 +13,10 @@ import { refuseRequest } from './refusals.js';
 import { sendPayload } from '../rules/response.js';
 import { EMPTY_PAYLOAD, serializeResult, type Payload } from '../rules/result.js';
 
+/** The event of a `POST /invoke` without a body: shared, as nothing writes to it. */
 export const EMPTY_EVENT = Buffer.alloc(0);
 
+/** Hears the whole event body (readBody): runs the function, refuses an over-limit body, or drops a request whose client left. */
 export function onEventBody(inv: Invocation, error: Error | null, body: Buffer): void {
   if (error === null) {
     void runEvent(inv, body);
@@ -27,6 +29,7 @@ export function onEventBody(inv: Invocation, error: Error | null, body: Buffer):
   }
 }
 
+/** Runs the event function on its event (after the Initializer) and sends its result as FC's payload. */
 export async function runEvent(inv: Invocation, event: Buffer): Promise<void> {
   if (needsInitializer(inv) && !(await ensureInitialized(inv))) return;
   armTimeout(inv);
@@ -40,6 +43,7 @@ export async function runEvent(inv: Invocation, event: Buffer): Promise<void> {
   respond(inv, payload);
 }
 
+/** Answers `/initialize`: runs the Initializer through its gate and sends its result. */
 export async function runInitialize(inv: Invocation): Promise<void> {
   armTimeout(inv);
   let payload: Payload;
@@ -52,6 +56,7 @@ export async function runInitialize(inv: Invocation): Promise<void> {
   respond(inv, payload);
 }
 
+/** Answers `/pre-stop` or `/pre-freeze`: runs the hook and sends an empty 200. */
 export async function runHook(inv: Invocation, hook: (context: Context) => unknown): Promise<void> {
   armTimeout(inv);
   try {
@@ -63,6 +68,7 @@ export async function runHook(inv: Invocation, hook: (context: Context) => unkno
   respond(inv, EMPTY_PAYLOAD);
 }
 
+/** Sends the function's payload, unless the request was answered already (the timeout came first). */
 function respond(inv: Invocation, payload: Payload): void {
   if (inv.answered) return;
   inv.answered = true;

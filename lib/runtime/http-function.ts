@@ -21,6 +21,11 @@ import { markInvocationOver, sendFinalWrite } from './markers.js';
 import { sendGatewayError } from '../rules/response.js';
 import { clearResponseHeaders } from '../rules/remove-header.js';
 
+/**
+ * Runs an HTTP function: hides what FC never forwards, strips the base path, counts a chunked body
+ * against the limit, installs the runtime's `writeHead` and `end`, and calls the handler (after
+ * the Initializer). A throw or rejection before it answered is its failure (500).
+ */
 export async function runHttp(inv: Invocation, handler: HttpHandler): Promise<void> {
   const { req, res, runtime } = inv;
   const { options } = runtime;

@@ -60,6 +60,12 @@ export class Invocation implements ContextSource, RequestHeaderScan {
   }
 }
 
+/**
+ * Where a request's {@link Invocation} is kept on its `req` and `res`: the runtime's listeners
+ * there are shared plain functions (no closure per request), so they find their state through it.
+ */
 export const kInvocation = Symbol('fc-container.invocation');
+/** A request that may carry its {@link Invocation}. */
 export type FcRequest = IncomingMessage & { [kInvocation]?: Invocation };
+/** A response that may carry its {@link Invocation}; `_hasBody` is Node's own flag (http-response-head.ts). */
 export type FcResponse = ServerResponse & { [kInvocation]?: Invocation; _hasBody?: boolean };
