@@ -1,6 +1,8 @@
 /**
  * `res.writeHead` of an HTTP function: FC's response-header rules (forbidden names stripped,
- * the size limit) applied however the handler set its headers.
+ * the size limit) applied however the handler set its headers. A stripped name is warned about
+ * once per process, but `content-length` and `transfer-encoding`: the framing writes those again
+ * with their true values.
  */
 import { ServerResponse, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { createResponseHeadersError } from '../rules/limit-checks.js';
@@ -66,8 +68,18 @@ export function writeHeadChecked(
   return this;
 }
 
-/** Warns once per process for each response header name the runtime strips. */
+/**
+ * Whether a stripped header is one the framing writes again with its true value: the response
+ * loses nothing, so the runtime says nothing (Express's `res.send` sets `content-length` on every
+ * response; a warning there would be noise in every app's log).
+ */
+function isReplacedByFraming(name: string): boolean {
+  return name === 'content-length' || name === 'transfer-encoding';
+}
+
+/** Warns once per process for each response header name the runtime strips, but the framing's own. */
 function warnStripped(inv: Invocation, name: string): void {
+  if (isReplacedByFraming(name)) return;
   const { warnedHeaders } = inv.runtime;
   if (warnedHeaders.has(name)) return;
   warnedHeaders.add(name);
