@@ -11,7 +11,7 @@
  *                                  called, payload sent
  *   http-function.ts               HTTP requests: runtime's writeHead (http-response-head.ts, FC's
  *                                  header rules) and end (http-response-end.ts) installed, handler
- *                                  called
+ *                                  called; its stream errors and an over-limit chunked body answered
  *   handler-call.ts                the Initializer first if needed, the context storage
  *   function-timeout.ts            FC's function timeout
  *   failures.ts                    a throw, a rejection, the timeout: FC's error shapes
@@ -28,7 +28,7 @@ import { EMPTY_EVENT, onEventBody, runEvent, runHook, runInitialize } from './ev
 import { failInvocation } from './failures.js';
 import { runHttp } from './http-function.js';
 import { Invocation, kInvocation, type FcRequest } from './invocation.js';
-import { sendFinalWrite, MARKER_KINDS } from './markers.js';
+import { MARKER_KINDS, sendFinalWrite } from './markers.js';
 import { writeMarker } from './output.js';
 import { checkRequest, refuseRequest } from './refusals.js';
 import { sendPayload } from '../rules/response.js';
