@@ -2,7 +2,8 @@
  * FC's response-header rules. Headers a function cannot set (every `x-fc-*` but `x-fc-status`,
  * `connection`, `content-length`, `content-encoding`, `date`, `keep-alive`, `proxy-authenticate`,
  * `server`, `trailer`, `transfer-encoding`, `upgrade`) are stripped, however they were set, with a
- * warning once per name. What is left, names and values summed, is at most 4096 bytes (8192 in
+ * warning once per name (none for `content-length` and `transfer-encoding`, which the framing
+ * writes again with their true values: an Express `res.send` logs nothing). What is left, names and values summed, is at most 4096 bytes (8192 in
  * `fc3`); over it the client gets 502 `BadResponse` instead of the function's response.
  */
 import { test } from 'node:test';
@@ -213,6 +214,32 @@ test('the runtime warns once per stripped header name, naming it, even when two 
     const naming = warnLines.filter((line) => new RegExp(`(^|[^\\w-])${name.replace(/-/g, '\\-')}([^\\w-]|$)`).test(line));
     assert.equal(naming.length, 1, `warn lines naming ${name}:\n${warnLines.join('\n')}`);
   }
+});
+
+test('an Express res.send prints no warning: content-length and transfer-encoding are framing, replaced, not warned about', async (t) => {
+  const child = await spawnServer(join(FIXTURES, 'express-send.cjs'), ['--no-markers']);
+  t.after(async () => {
+    child.kill();
+    await child.exited;
+  });
+  const expected: [string, string][] = [
+    ['/send', 'hello from express'],
+    ['/send', 'hello from express'],
+    ['/chunked', 'streamed by hand'],
+    ['/server', 'with a server header'],
+  ];
+  for (const [i, [path, body]] of expected.entries()) {
+    const reply = await exchange(child.port, rawRequest('GET', path, [['Host', '127.0.0.1']]));
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body, body);
+    if (path === '/send') assert.equal(reply.header('content-length'), String(Buffer.byteLength(body)));
+    await child.waitForOutput(new RegExp(`fixture handled ${i + 1}\\n`));
+  }
+  const warnLines = child.stdout().split('\n').filter((line) => line.includes('[warn]'));
+  assert.deepEqual(warnLines.filter((line) => /content-length|transfer-encoding/i.test(line)), [], warnLines.join('\n'));
+  // Control: the spec sees the runtime's warnings; a header the app may not set is still named, once.
+  assert.equal(warnLines.length, 1, warnLines.join('\n'));
+  assert.match(warnLines[0]!, /Response header "server" is set by the platform/);
 });
 
 // ---------------------------------------------------------------------------------------------

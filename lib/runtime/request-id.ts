@@ -15,10 +15,10 @@ const PREFIX = `${randomHex(8)}-${randomHex(4)}-4${randomHex(3)}-${randomHex(4)}
 let counter = 0;
 
 /**
- * A UUID-shaped id, unique within the process (a random prefix and a counter):
- * `3f9a6c01-7b2e-4d10-a9c4-000000000001`.
+ * A local request id, for a request without `x-fc-request-id`: UUID-shaped, unique within the
+ * process (a random prefix and a counter), e.g. `3f9a6c01-7b2e-4d10-a9c4-000000000001`.
  */
-export function generateRequestId(): string {
+export function createLocalRequestId(): string {
   counter++;
   return PREFIX + counter.toString(16).padStart(12, '0');
 }

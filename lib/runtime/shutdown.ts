@@ -10,7 +10,7 @@ import { Context } from './context.js';
 import { collectInFlightSecrets } from './known-secrets.js';
 import { formatLogLine, redact } from './logger.js';
 import { writeMarker, writeOut } from './output.js';
-import { generateRequestId } from './request-id.js';
+import { createLocalRequestId } from './request-id.js';
 import type { Runtime } from './runtime.js';
 
 /** How often idle connections are closed while draining (a busy one turns idle when its response ends). */
@@ -46,7 +46,7 @@ export async function shutdown(server: Server, runtime: Runtime, reason: string)
 }
 
 async function runPreStop(runtime: Runtime, preStop: (context: Context) => unknown, timeoutMs: number): Promise<void> {
-  const requestId = generateRequestId();
+  const requestId = createLocalRequestId();
   const context = new Context({
     headers: {},
     res: undefined,
