@@ -21,7 +21,8 @@ import {
   createHeadOverflowError, describeLostRequest, exchangeWhole, getMaxResponseHeadSize, headerValue, isHeadOverflow, sendToInstance,
   type ExchangeSpec, type WholeResponse,
 } from './exchange.js';
-import { canConnect, externalAddress, Instance, newInstanceId, StartError } from './instance.js';
+import { Instance, newInstanceId, StartError } from './instance.js';
+import { isLoopbackAddress, readListenAddresses } from './listen-address.js';
 import { formatMemory } from './memory.js';
 import { Printer } from './output.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
@@ -169,6 +170,8 @@ export class Gateway extends EventEmitter {
   #starting: Promise<GatewayInstance> | undefined;
   #closing: Promise<void> | undefined;
   readonly #warned = new Set<string>();
+  /** Whether the gateway said once that /proc cannot tell the listen address. */
+  #saidAddressUnknown = false;
   readonly #maxResponseHead: number;
   readonly #onProcessExit = (): void => { this.#current?.killNow(); };
 
@@ -278,7 +281,7 @@ export class Gateway extends EventEmitter {
       this.printer.line(`Forwarding to ${o.target.origin} (--target; not started or stopped here, memory not measured)`);
     } else {
       this.printer.line(`Cold start: instance ${instance.id} (pid ${instance.pid}) listening on port ${instance.port} ${readyMs} ms after spawn`);
-      void this.#checkReachable(instance);
+      this.#checkReachable(instance);
     }
     this.emit('ready', { instanceId: instance.id, pid: instance.pid, port: instance.port, readyMs } satisfies ReadyReport);
     return instance;
@@ -302,12 +305,22 @@ export class Gateway extends EventEmitter {
     return env;
   }
 
-  /** FC cannot reach a server that listens on 127.0.0.1 only (FunctionNotStarted): say so. */
-  async #checkReachable(instance: GatewayInstance): Promise<void> {
-    const address = externalAddress();
-    if (!address || await canConnect(address, instance.port, 500)) return;
-    if (instance.state !== 'ready') return;
-    this.printer.warn(`Warning: the function accepts connections on 127.0.0.1 only, not on ${address}:${instance.port}. `
+  /**
+   * FC cannot reach a server that listens on loopback only (FunctionNotStarted): say so. The
+   * addresses come from /proc, so nothing is sent off this machine's loopback to find out.
+   */
+  #checkReachable(instance: GatewayInstance): void {
+    if (instance.pid === undefined || instance.state !== 'ready') return;
+    const addresses = readListenAddresses(instance.pid, instance.port);
+    if (addresses === undefined) {
+      if (this.#saidAddressUnknown) return;
+      this.#saidAddressUnknown = true;
+      this.printer.line(`Cannot tell from /proc which address port ${instance.port} listens on (not Linux, or not in the command's process group). `
+        + 'FC connects from outside the container: the server must listen on 0.0.0.0.');
+      return;
+    }
+    if (!addresses.every(isLoopbackAddress)) return;
+    this.printer.warn(`Warning: the function accepts connections on ${[...new Set(addresses)].join(' and ')} only (loopback), port ${instance.port}. `
       + 'FC connects from outside the container: listen on 0.0.0.0, or FC reports FunctionNotStarted.');
   }
 

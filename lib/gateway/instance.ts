@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { groupPids, readPeak, resetPeak } from './memory.js';
 import type { Printer } from './output.js';
 
@@ -71,7 +70,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** True once a TCP connection to `host:port` opens; false on refusal or after `timeoutMs`. */
-export function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (ok: boolean): void => {
@@ -83,16 +82,6 @@ export function canConnect(host: string, port: number, timeoutMs: number): Promi
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
-}
-
-/** The first external IPv4 address of this machine, to see whether a server is reachable from outside. */
-export function externalAddress(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const address of list ?? []) {
-      if (address.family === 'IPv4' && !address.internal) return address.address;
-    }
-  }
-  return undefined;
 }
 
 export class Instance<TInit = unknown> {
