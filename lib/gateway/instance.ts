@@ -9,6 +9,7 @@ import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { groupPids, readPeak, resetPeak } from './memory.js';
 import type { Printer } from './output.js';
+import { sleep } from './sleep.js';
 
 /** Why an instance did not become ready. */
 export type StartFailureReason = 'spawn' | 'exited' | 'timeout';
@@ -53,20 +54,6 @@ export interface SpawnSpec {
   /** Prefix of the command's output lines. */
   prefix: string;
   printer: Printer;
-}
-
-let instanceCounter = 0;
-
-/** FC-like instance ids: `c-<8 hex seconds>-<counter and random>`. */
-export function newInstanceId(): string {
-  instanceCounter++;
-  const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
-  const random = Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, '0');
-  return `c-${seconds}-${random}${instanceCounter.toString(16).padStart(6, '0')}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** True once a TCP connection to `host:port` opens; false on refusal or after `timeoutMs`. */

@@ -6,13 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { exchangeWhole } from './exchange.js';
 import { commonHeaders } from './fc-headers.js';
 import { newRequestId } from './ids.js';
+import { sleep } from './sleep.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 
 const EMPTY = Buffer.alloc(0);
-
-function wait(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
 
 export async function shutdown(gw: GatewayState): Promise<void> {
   const o = gw.options;
@@ -20,7 +17,7 @@ export async function shutdown(gw: GatewayState): Promise<void> {
   const serverClosed = new Promise<void>((resolve) => gw.server.close(() => resolve()));
   gw.server.closeIdleConnections();
   const deadline = Date.now() + o.stopTimeout * 1000;
-  while (gw.slots.busy > 0 && Date.now() < deadline) await wait(20);
+  while (gw.slots.busy > 0 && Date.now() < deadline) await sleep(20);
   const instance = gw.current;
   if (instance && instance.state === 'ready' && o.preStop) await runPreStop(gw, instance);
   if (instance) await instance.stop(o.stopTimeout * 1000);

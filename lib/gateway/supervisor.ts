@@ -4,7 +4,8 @@
  * or misbehaves; a request arriving meanwhile waits for the new one.
  */
 import { createServer as createNetServer } from 'node:net';
-import { Instance, newInstanceId, StartError } from './instance.js';
+import { newInstanceId } from './ids.js';
+import { Instance, StartError } from './instance.js';
 import { isLoopbackAddress, readListenAddresses } from './listen-address.js';
 import type { ReadyReport } from './reports.js';
 import type { GatewayInstance, GatewayState } from './state.js';
