@@ -10,7 +10,7 @@ import { commonHeaders } from './fc-headers.js';
 import { newRequestId } from './ids.js';
 import { UNHANDLED_INVOCATION_ERROR } from './replies.js';
 import type { InitializeReport } from './reports.js';
-import { isSuccess } from './respond.js';
+import { isSuccess, passOnHeaders } from './respond.js';
 import type { GatewayInstance, GatewayState, InitOutcome } from './state.js';
 import { restartInstance } from './supervisor.js';
 
@@ -70,8 +70,5 @@ export async function runInitializer(gw: GatewayState, instance: GatewayInstance
   const restart = answer.status === 500;
   report(false, answer.status, restart ? 'restarting the instance; the next request initializes the new one' : 'the next request sends it again');
   if (restart) restartInstance(gw, instance, 'the Initializer answered 500');
-  const kept = filterResponseHeaders(answer.rawHeaders).kept;
-  const headersOut: string[] = [];
-  for (let i = 0; i < kept.length; i += 2) if (kept[i] !== 'x-fc-status') headersOut.push(kept[i]!, kept[i + 1]!);
-  return { ok: false, status: answer.status, headers: headersOut, body: answer.body };
+  return { ok: false, status: answer.status, headers: passOnHeaders(filterResponseHeaders(answer.rawHeaders).kept, false), body: answer.body };
 }

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../rules/errors.js';
+import { classifyResponseHeader } from '../rules/headers.js';
 import { createResponseHeadersError, filterResponseHeaders } from '../rules/limit-checks.js';
 import { sendGatewayError } from '../rules/response.js';
 import { answerLength, createAnswerTooLargeError, type AnswerBody } from './answer.js';
@@ -17,6 +18,22 @@ export function isSuccess(fcStatus: string | undefined): boolean {
 }
 
 /**
+ * The headers the caller gets of those the rules `kept`: never `x-fc-status` (FC reads it, the
+ * caller does not see it), and with `forceDownload` (FC's default domain) `content-disposition:
+ * attachment` in place of the function's own.
+ */
+export function passOnHeaders(kept: readonly string[], forceDownload: boolean): string[] {
+  const headers: string[] = [];
+  for (let i = 0; i < kept.length; i += 2) {
+    const name = kept[i]!;
+    if (name === 'x-fc-status' || (forceDownload && name === 'content-disposition')) continue;
+    headers.push(name, kept[i + 1]!);
+  }
+  if (forceDownload) headers.push('content-disposition', 'attachment');
+  return headers;
+}
+
+/**
  * Sends the container's whole answer on to the caller under FC's rules: forbidden headers
  * stripped (warned once per name), the response-header and payload limits (502 `BadResponse`),
  * `x-fc-status` read and never passed on, a failure marked `x-fc-error-type`, on the default
@@ -26,7 +43,8 @@ export function isSuccess(fcStatus: string | undefined): boolean {
 export function respond(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, forceDownload: boolean, gone: AbortSignal): { status: number; error: string | undefined } {
   const filtered = filterResponseHeaders(upstream.rawHeaders);
   for (const name of filtered.stripped) {
-    if (name === 'content-length' || name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive' || name === 'date') continue;
+    // On the wire, every server's own Date and Connection are there too: only the rest is the function's doing.
+    if (classifyResponseHeader(name) !== 'platform') continue;
     if (gw.warned.has(name)) continue;
     gw.warned.add(name);
     gw.printer.warn(`Response header "${name}" is set by the platform, not the function: removed (warned once per name)`);
@@ -39,14 +57,7 @@ export function respond(gw: GatewayState, res: ServerResponse, requestId: string
   }
   const fcStatus = headerValue(upstream.headers['x-fc-status']);
   const failed = !isSuccess(fcStatus);
-  const headers: string[] = [];
-  const { kept } = filtered;
-  for (let i = 0; i < kept.length; i += 2) {
-    const name = kept[i]!;
-    if (name === 'x-fc-status' || (forceDownload && name === 'content-disposition')) continue;
-    headers.push(name, kept[i + 1]!);
-  }
-  if (forceDownload) headers.push('content-disposition', 'attachment');
+  const headers = passOnHeaders(filtered.kept, forceDownload);
   const status = upstream.statusCode ?? 502;
   const length = answerLength(method, status, upstream, answer.body);
   if (length !== undefined) headers.push('content-length', length);

@@ -54,6 +54,32 @@ export function isForbiddenResponseHeader(name: string): boolean {
   return FORBIDDEN_RESPONSE_HEADERS.has(name);
 }
 
+/**
+ * Forbidden response headers the body framing replaces with their true values: removing one
+ * changes nothing the caller sees, so neither side warns about it.
+ */
+export const FRAMING_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding']);
+
+/**
+ * Forbidden response headers every HTTP server adds by itself. The gateway sees them on the wire
+ * whatever the function did, so it does not warn about them.
+ */
+export const SERVER_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['connection', 'date', 'keep-alive']);
+
+/**
+ * What FC's rules make of a lower-case response header name: `allowed`, or forbidden and then
+ * `framing` ({@link FRAMING_RESPONSE_HEADERS}), `server` ({@link SERVER_RESPONSE_HEADERS}) or
+ * `platform` (every other one: the platform's to set, worth a warning when a function sets it).
+ */
+export type ResponseHeaderClass = 'allowed' | 'framing' | 'server' | 'platform';
+
+/** Classifies a lower-case response header name (see {@link ResponseHeaderClass}). */
+export function classifyResponseHeader(name: string): ResponseHeaderClass {
+  if (!isForbiddenResponseHeader(name)) return 'allowed';
+  if (FRAMING_RESPONSE_HEADERS.has(name)) return 'framing';
+  return SERVER_RESPONSE_HEADERS.has(name) ? 'server' : 'platform';
+}
+
 /** What one pass over the raw request headers learns. */
 export interface RequestHeaderScan {
   /** Name + value bytes of every header but `x-fc-*` and `UNCOUNTED_REQUEST_HEADERS` (what FC's header limit counts). */
