@@ -14,7 +14,7 @@
  */
 export { createGateway, Gateway } from './gateway/gateway.js';
 export { newRequestId } from './gateway/ids.js';
-export { FC_COMMON_ERROR, UNHANDLED_INVOCATION_ERROR } from './gateway/replies.js';
+export { FC_COMMON_ERROR, UNHANDLED_INVOCATION_ERROR } from './rules/errors.js';
 export { findFreePort } from './gateway/supervisor.js';
 export type { ColdStart, InitializeReport, InvocationSummary, ReadyReport } from './gateway/reports.js';
 export { GATEWAY_DEFAULTS, resolveGatewayOptions } from './gateway/options.js';

@@ -9,13 +9,13 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { answerClientError } from '../rules/client-error.js';
+import { FC_COMMON_ERROR } from '../rules/errors.js';
 import { getMaxHeaderSize } from '../rules/limits.js';
 import { getMaxResponseHeadSize } from './exchange.js';
 import { newRequestId } from './ids.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { Printer } from './output.js';
 import { Slots } from './queue.js';
-import { FC_COMMON_ERROR } from './replies.js';
 import type { ColdStart } from './reports.js';
 import { onRequest } from './requests.js';
 import { shutdown } from './shutdown.js';

@@ -4,11 +4,11 @@
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
 import { filterResponseHeaders } from '../rules/limit-checks.js';
 import { describeLostRequest, exchangeWhole, type WholeResponse } from './exchange.js';
 import { commonHeaders } from './fc-headers.js';
 import { newRequestId } from './ids.js';
-import { UNHANDLED_INVOCATION_ERROR } from './replies.js';
 import type { InitializeReport } from './reports.js';
 import { isSuccess, passOnHeaders } from './respond.js';
 import type { GatewayInstance, GatewayState, InitOutcome } from './state.js';

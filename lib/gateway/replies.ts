@@ -3,14 +3,9 @@
  * function failures it reports in FC's runtime shape, each with the request id.
  */
 import type { ServerResponse } from 'node:http';
-import type { FunctionErrorBody } from '../rules/errors.js';
+import { UNHANDLED_INVOCATION_ERROR, type FunctionErrorBody, type GatewayError } from '../rules/errors.js';
 
-/** `x-fc-error-type` of a function's failure (FC's HTTP trigger docs: function errors). */
-export const UNHANDLED_INVOCATION_ERROR = 'UnhandledInvocationError';
-/** `x-fc-error-type` of a request FC refuses (FC's HTTP trigger docs: request errors). */
-export const FC_COMMON_ERROR = 'FcCommonError';
-
-export function sendJson(res: ServerResponse, status: number, requestId: string, body: unknown, extra: Record<string, string> = {}): void {
+function sendJson(res: ServerResponse, status: number, requestId: string, body: unknown, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -26,8 +21,8 @@ export function sendJson(res: ServerResponse, status: number, requestId: string,
 }
 
 /** FC's gateway shape, `{"ErrorCode","ErrorMessage"}`, for the gateway's own codes. */
-export function sendFcError(res: ServerResponse, status: number, requestId: string, errorCode: string, message: string, extra: Record<string, string> = {}): void {
-  sendJson(res, status, requestId, { ErrorCode: errorCode, ErrorMessage: message }, extra);
+export function sendFcError(res: ServerResponse, requestId: string, error: GatewayError, extra: Record<string, string> = {}): void {
+  sendJson(res, error.status, requestId, error, extra);
 }
 
 /** A function failure the gateway reports itself, in FC's runtime shape, with `x-fc-error-type`. */

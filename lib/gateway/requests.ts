@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { drainRequest, readBody } from '../rules/body.js';
-import type { GatewayError } from '../rules/errors.js';
+import { FC_COMMON_ERROR, GatewayError, UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
 import { scanRequestHeaders, type RequestHeaderScan } from '../rules/headers.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import { sendGatewayError } from '../rules/response.js';
@@ -13,7 +13,7 @@ import { invoke } from './forward.js';
 import { newRequestId } from './ids.js';
 import { ensureInitialized } from './initializer.js';
 import { QueueClosedError } from './queue.js';
-import { FC_COMMON_ERROR, sendFcError, UNHANDLED_INVOCATION_ERROR } from './replies.js';
+import { sendFcError } from './replies.js';
 import { resolveRoute, type HttpRoute, type InvokeRoute } from './routes.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 import { ready } from './supervisor.js';
@@ -26,7 +26,7 @@ export function onRequest(gw: GatewayState, req: IncomingMessage, res: ServerRes
   const method = req.method ?? 'GET';
   const route = resolveRoute(method, url, gw.served);
   if (route.kind === 'error') {
-    sendFcError(res, route.status, requestId, route.errorCode, route.message, route.allow ? { allow: route.allow } : {});
+    sendFcError(res, requestId, route.error, route.allow ? { allow: route.allow } : {});
     return;
   }
   const scan: RequestHeaderScan = {
@@ -75,7 +75,7 @@ export async function dispatch(gw: GatewayState, req: IncomingMessage, res: Serv
     release = await gw.slots.acquire(gone.signal);
   } catch (error) {
     if (error instanceof QueueClosedError && !gone.signal.aborted) {
-      sendFcError(res, 503, requestId, 'ServiceUnavailable', 'The emulator is shutting down');
+      sendFcError(res, requestId, new GatewayError('FC_SHUTTING_DOWN', 'The emulator is shutting down'));
     }
     return;
   }
@@ -84,7 +84,7 @@ export async function dispatch(gw: GatewayState, req: IncomingMessage, res: Serv
     try {
       instance = await ready(gw);
     } catch (error) {
-      sendFcError(res, 502, requestId, 'FunctionNotStarted', (error as Error).message, { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR });
+      sendFcError(res, requestId, new GatewayError('FC_FUNCTION_NOT_STARTED', (error as Error).message), { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR });
       return;
     }
     if (gone.signal.aborted) return;

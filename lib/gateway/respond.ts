@@ -3,13 +3,12 @@
  * FC's error when it breaks them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GatewayError } from '../rules/errors.js';
+import { UNHANDLED_INVOCATION_ERROR, type GatewayError } from '../rules/errors.js';
 import { classifyResponseHeader } from '../rules/headers.js';
 import { createResponseHeadersError, filterResponseHeaders } from '../rules/limit-checks.js';
 import { sendGatewayError } from '../rules/response.js';
 import { answerLength, createAnswerTooLargeError, type AnswerBody } from './answer.js';
 import { headerValue } from './exchange.js';
-import { UNHANDLED_INVOCATION_ERROR } from './replies.js';
 import type { GatewayState } from './state.js';
 
 /** True for an answer FC counts as a success: no `x-fc-status`, or a 2xx one. */
