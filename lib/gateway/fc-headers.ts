@@ -2,7 +2,7 @@
 import type { GatewayState } from './state.js';
 
 /** FC's common headers for one request to the instance. */
-export function commonHeaders(gw: GatewayState, requestId: string, controlPath: string, extra: { serviceName?: string; qualifier?: string; basePath?: string; clientIp?: string } = {}): Record<string, string> {
+export function buildFcHeaders(gw: GatewayState, requestId: string, controlPath: string, extra: { serviceName?: string; qualifier?: string; basePath?: string; clientIp?: string } = {}): Record<string, string> {
   const o = gw.options;
   const headers: Record<string, string> = {
     'x-fc-request-id': requestId,

@@ -8,10 +8,10 @@ import { performance } from 'node:perf_hooks';
 import { HIDDEN_REQUEST_HEADERS } from '../rules/headers.js';
 import { readAnswer } from './answer.js';
 import { createHeadOverflowError, describeLostRequest, isHeadOverflow, sendToInstance, type ExchangeSpec } from './exchange.js';
-import { commonHeaders } from './fc-headers.js';
+import { buildFcHeaders } from './fc-headers.js';
 import { sendFunctionFailure } from './replies.js';
-import { replaceResponse, respond } from './respond.js';
-import { summarize } from './reports.js';
+import { replaceResponse, sendAnswer } from './respond.js';
+import { reportInvocation } from './reports.js';
 import type { HttpRoute, InvokeRoute } from './routes.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 import { restartInstance } from './supervisor.js';
@@ -26,19 +26,20 @@ const DROPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'proxy-connection',
 ]);
 
-function clientIp(req: IncomingMessage): string {
+function readClientIp(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-export function requestSpec(gw: GatewayState, req: IncomingMessage, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer): ExchangeSpec {
-  const ip = clientIp(req);
+/** The request FC sends the instance: `POST /invoke` with the event, or the caller's HTTP request, with FC's headers. */
+function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer): ExchangeSpec {
+  const ip = readClientIp(req);
   if (route.kind === 'invoke') {
     return {
       method: 'POST',
       path: '/invoke',
       headers: {
-        ...commonHeaders(gw, requestId, '/invoke', { serviceName: route.serviceName, qualifier: route.qualifier, clientIp: ip }),
+        ...buildFcHeaders(gw, requestId, '/invoke', { serviceName: route.serviceName, qualifier: route.qualifier, clientIp: ip }),
         'content-type': 'application/octet-stream',
         'content-length': String(body.length),
       },
@@ -57,15 +58,19 @@ export function requestSpec(gw: GatewayState, req: IncomingMessage, requestId: s
     else headers[name] = [existing, value];
   }
   if (body.length > 0 || req.headers['content-length'] !== undefined) headers['content-length'] = String(body.length);
-  Object.assign(headers, commonHeaders(gw, requestId, '/http-invoke', {
+  Object.assign(headers, buildFcHeaders(gw, requestId, '/http-invoke', {
     serviceName: route.serviceName, qualifier: route.qualifier, basePath: route.basePath, clientIp: ip,
   }));
   return { method: req.method ?? 'GET', path: req.url ?? '/', headers, body };
 }
 
+/**
+ * One invocation inside the instance, under the function timeout (502 `FunctionTimeout` and a
+ * restart past it): sent, its whole answer read and passed on, its duration and peak memory reported.
+ */
 export async function invoke(gw: GatewayState, instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer, gone: AbortSignal): Promise<void> {
   const o = gw.options;
-  const spec = requestSpec(gw, req, requestId, route, body);
+  const spec = buildUpstreamRequest(gw, req, requestId, route, body);
   const forceDownload = route.kind === 'http' && route.basePath !== '';
   // The peak is reset only when nothing else runs inside: with concurrency, a figure covers the
   // overlapping invocations too (it is the instance's peak, as FC measures an instance).
@@ -96,7 +101,7 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, req: I
     // The invocation ends here, when the container has answered, whatever the caller does next.
     durationMs = performance.now() - started;
     clearTimeout(timer);
-    const answered = respond(gw, res, requestId, spec.method, upstream, answer, forceDownload, gone);
+    const answered = sendAnswer(gw, res, requestId, spec.method, upstream, answer, forceDownload, gone);
     status = answered.status;
     error = answered.error;
   } catch (failure) {
@@ -120,7 +125,7 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, req: I
     instance.inFlight--;
     durationMs ??= performance.now() - started;
     if (!timedOut) peak = measured ? instance.readPeak() : undefined;
-    summarize(gw, {
+    reportInvocation(gw, {
       requestId,
       instanceId: instance.id,
       kind: route.kind,

@@ -18,7 +18,7 @@ import { Printer } from './output.js';
 import { Slots } from './queue.js';
 import type { ColdStart } from './reports.js';
 import { onRequest } from './requests.js';
-import { shutdown } from './shutdown.js';
+import { stopGateway } from './shutdown.js';
 import type { GatewayState } from './state.js';
 import { startInstance } from './supervisor.js';
 
@@ -121,7 +121,7 @@ export class Gateway extends EventEmitter {
    * and closes the server. Idempotent; the process can exit once it resolves.
    */
   close(): Promise<void> {
-    this.#state.closing ??= shutdown(this.#state);
+    this.#state.closing ??= stopGateway(this.#state);
     return this.#state.closing;
   }
 

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
 import { filterResponseHeaders } from '../rules/limit-checks.js';
 import { describeLostRequest, exchangeWhole, type WholeResponse } from './exchange.js';
-import { commonHeaders } from './fc-headers.js';
+import { buildFcHeaders } from './fc-headers.js';
 import { newRequestId } from './ids.js';
 import type { InitializeReport } from './reports.js';
 import { isSuccess, passOnHeaders } from './respond.js';
@@ -39,7 +39,7 @@ export async function ensureInitialized(gw: GatewayState, instance: GatewayInsta
 export async function runInitializer(gw: GatewayState, instance: GatewayInstance): Promise<InitOutcome> {
   const o = gw.options;
   const requestId = newRequestId();
-  const headers: OutgoingHttpHeaders = { ...commonHeaders(gw, requestId, '/initialize'), 'content-length': '0' };
+  const headers: OutgoingHttpHeaders = { ...buildFcHeaders(gw, requestId, '/initialize'), 'content-length': '0' };
   const started = performance.now();
   const report = (ok: boolean, status: number, error: string | undefined): void => {
     const durationMs = performance.now() - started;

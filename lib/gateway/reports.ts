@@ -54,7 +54,7 @@ export interface ColdStart {
   initializerMs: number | undefined;
 }
 
-export function summarize(gw: GatewayState, summary: InvocationSummary): void {
+export function reportInvocation(gw: GatewayState, summary: InvocationSummary): void {
   const { kind, method, path } = summary;
   const what = kind === 'invoke' ? 'Invoke' : `HTTP ${method} ${path.length > 80 ? path.slice(0, 77) + '...' : path}`;
   const outcome = summary.status === 0 ? 'caller gone' : String(summary.status);

@@ -16,7 +16,7 @@ import { QueueClosedError } from './queue.js';
 import { sendFcError } from './replies.js';
 import { resolveRoute, type HttpRoute, type InvokeRoute } from './routes.js';
 import type { GatewayInstance, GatewayState } from './state.js';
-import { ready } from './supervisor.js';
+import { getReadyInstance } from './supervisor.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -82,7 +82,7 @@ export async function dispatch(gw: GatewayState, req: IncomingMessage, res: Serv
   try {
     let instance: GatewayInstance;
     try {
-      instance = await ready(gw);
+      instance = await getReadyInstance(gw);
     } catch (error) {
       sendFcError(res, requestId, new GatewayError('FC_FUNCTION_NOT_STARTED', (error as Error).message), { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR });
       return;

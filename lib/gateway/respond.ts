@@ -39,7 +39,7 @@ export function passOnHeaders(kept: readonly string[], forceDownload: boolean): 
  * domain `content-disposition: attachment`, and the body's true length. A caller already gone
  * gets nothing (its response is destroyed; writing to it would fail).
  */
-export function respond(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, forceDownload: boolean, gone: AbortSignal): { status: number; error: string | undefined } {
+export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, forceDownload: boolean, gone: AbortSignal): { status: number; error: string | undefined } {
   const filtered = filterResponseHeaders(upstream.rawHeaders);
   for (const name of filtered.stripped) {
     // On the wire, every server's own Date and Connection are there too: only the rest is the function's doing.

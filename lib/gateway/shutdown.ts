@@ -4,14 +4,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { exchangeWhole } from './exchange.js';
-import { commonHeaders } from './fc-headers.js';
+import { buildFcHeaders } from './fc-headers.js';
 import { newRequestId } from './ids.js';
 import { sleep } from './sleep.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 
 const EMPTY = Buffer.alloc(0);
 
-export async function shutdown(gw: GatewayState): Promise<void> {
+export async function stopGateway(gw: GatewayState): Promise<void> {
   const o = gw.options;
   gw.slots.close();
   const serverClosed = new Promise<void>((resolve) => gw.server.close(() => resolve()));
@@ -33,7 +33,7 @@ export async function runPreStop(gw: GatewayState, instance: GatewayInstance): P
   const requestId = newRequestId();
   const started = performance.now();
   try {
-    const answer = await exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: commonHeaders(gw, requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000, gw.maxResponseHead);
+    const answer = await exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: buildFcHeaders(gw, requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000, gw.maxResponseHead);
     gw.printer.line(`PreStop RequestId: ${requestId} answered ${answer.status} in ${(performance.now() - started).toFixed(2)} ms`);
   } catch (error) {
     const message = (error as Error).name === 'TimeoutError' ? `timed out after ${o.preStopTimeout} seconds` : (error as Error).message;

@@ -23,6 +23,7 @@ export function findFreePort(): Promise<number> {
   });
 }
 
+/** Starts a new instance (the command, or the --target server) and resolves once it is ready. */
 export async function startInstance(gw: GatewayState): Promise<GatewayInstance> {
   if (gw.closing) throw new StartError('exited', 'The gateway is shutting down', 0, null, null, '');
   const o = gw.options;
@@ -34,7 +35,7 @@ export async function startInstance(gw: GatewayState): Promise<GatewayInstance> 
     const port = o.containerPort || await findFreePort();
     instance = Instance.spawn({
       command: o.command!,
-      env: childEnv(gw, port, instanceId),
+      env: buildChildEnv(gw, port, instanceId),
       port,
       instanceId,
       prefix: `[${o.functionName}] `,
@@ -54,13 +55,14 @@ export async function startInstance(gw: GatewayState): Promise<GatewayInstance> 
     gw.printer.line(`Forwarding to ${o.target.origin} (--target; not started or stopped here, memory not measured)`);
   } else {
     gw.printer.line(`Cold start: instance ${instance.id} (pid ${instance.pid}) listening on port ${instance.port} ${readyMs} ms after spawn`);
-    checkReachable(gw, instance);
+    warnIfLoopbackOnly(gw, instance);
   }
   gw.emit('ready', { instanceId: instance.id, pid: instance.pid, port: instance.port, readyMs } satisfies ReadyReport);
   return instance;
 }
 
-export function childEnv(gw: GatewayState, port: number, instanceId: string): NodeJS.ProcessEnv {
+/** The environment FC gives a container: the caller's, the options' `env`, and FC's own variables. */
+function buildChildEnv(gw: GatewayState, port: number, instanceId: string): NodeJS.ProcessEnv {
   const o = gw.options;
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   if (o.limitsPreset === 'fc3' && env.FC_CONTAINER_LIMITS === undefined) env.FC_CONTAINER_LIMITS = 'fc3';
@@ -82,7 +84,7 @@ export function childEnv(gw: GatewayState, port: number, instanceId: string): No
  * FC cannot reach a server that listens on loopback only (FunctionNotStarted): say so. The
  * addresses come from /proc, so nothing is sent off this machine's loopback to find out.
  */
-export function checkReachable(gw: GatewayState, instance: GatewayInstance): void {
+function warnIfLoopbackOnly(gw: GatewayState, instance: GatewayInstance): void {
   if (instance.pid === undefined || instance.state !== 'ready') return;
   const addresses = readListenAddresses(instance.pid, instance.port);
   if (addresses === undefined) {
@@ -97,7 +99,8 @@ export function checkReachable(gw: GatewayState, instance: GatewayInstance): voi
     + 'FC connects from outside the container: listen on 0.0.0.0, or FC reports FunctionNotStarted.');
 }
 
-export function onInstanceExit(gw: GatewayState, instance: GatewayInstance, code: number | null, signal: NodeJS.Signals | null): void {
+/** A process that exits on its own, once ready and not being replaced, is restarted. */
+function onInstanceExit(gw: GatewayState, instance: GatewayInstance, code: number | null, signal: NodeJS.Signals | null): void {
   gw.emit('exit', { instanceId: instance.id, code, signal });
   if (instance.replaced || gw.closing || instance.readyMs === undefined) return;
   gw.printer.warn(`Instance ${instance.id} exited unexpectedly (${signal ? `killed by ${signal}` : `code ${code}`})`);
@@ -105,7 +108,7 @@ export function onInstanceExit(gw: GatewayState, instance: GatewayInstance, code
 }
 
 /** The ready instance; waits for one being started, or starts one when the last one died. */
-export function ready(gw: GatewayState): Promise<GatewayInstance> {
+export function getReadyInstance(gw: GatewayState): Promise<GatewayInstance> {
   if (gw.starting) return gw.starting;
   const current = gw.current;
   if (current && current.state === 'ready') return Promise.resolve(current);
