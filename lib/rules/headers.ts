@@ -54,23 +54,13 @@ export function isForbiddenResponseHeader(name: string): boolean {
   return FORBIDDEN_RESPONSE_HEADERS.has(name);
 }
 
-/**
- * Forbidden response headers the body framing replaces with their true values: removing one
- * changes nothing the caller sees, so neither side warns about it.
- */
+/** Forbidden response headers the framing replaces with their true values: no side warns about them. */
 export const FRAMING_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding']);
 
-/**
- * Forbidden response headers every HTTP server adds by itself. The gateway sees them on the wire
- * whatever the function did, so it does not warn about them.
- */
+/** Forbidden response headers every HTTP server adds itself: the gateway, which sees the wire, does not warn. */
 export const SERVER_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['connection', 'date', 'keep-alive']);
 
-/**
- * What FC's rules make of a lower-case response header name: `allowed`, or forbidden and then
- * `framing` ({@link FRAMING_RESPONSE_HEADERS}), `server` ({@link SERVER_RESPONSE_HEADERS}) or
- * `platform` (every other one: the platform's to set, worth a warning when a function sets it).
- */
+/** A response header name's class: `allowed`, or forbidden as `framing`, `server` or `platform` (any other; worth a warning). */
 export type ResponseHeaderClass = 'allowed' | 'framing' | 'server' | 'platform';
 
 /** Classifies a lower-case response header name (see {@link ResponseHeaderClass}). */
