@@ -12,8 +12,11 @@
  * Its own bundle (dist/emulator.js): the core's rule modules (limits, header rules, error shapes,
  * body drain) are the same source files the runtime uses; no class crosses between the two.
  */
-export { createGateway, findFreePort, Gateway, newRequestId, FC_COMMON_ERROR, UNHANDLED_INVOCATION_ERROR } from './gateway/gateway.js';
-export type { ColdStart, InitializeReport, InvocationSummary, ReadyReport } from './gateway/gateway.js';
+export { createGateway, Gateway } from './gateway/gateway.js';
+export { newRequestId } from './gateway/ids.js';
+export { FC_COMMON_ERROR, UNHANDLED_INVOCATION_ERROR } from './rules/errors.js';
+export { findFreePort } from './gateway/supervisor.js';
+export type { ColdStart, InitializeReport, InvocationSummary, ReadyReport } from './gateway/reports.js';
 export { GATEWAY_DEFAULTS, resolveGatewayOptions } from './gateway/options.js';
 export type { GatewayOptions, ResolvedGatewayOptions } from './gateway/options.js';
 export { StartError } from './gateway/instance.js';

@@ -17,22 +17,34 @@ const FC3 = '/2023-03-30/functions/my-function/invocations';
 const FC2 = '/2016-08-15/services/my-service/functions/my-function/invocations';
 const PROXY = '/2016-08-15/proxy/my-service/my-function';
 
-/** A Writable that keeps what is written to it. */
-function sink(): { stream: Writable; text: () => string } {
+/** A Writable that keeps what is written to it; `written(pattern)` resolves once the text matches. */
+function sink(): { stream: Writable; text: () => string; written: (pattern: RegExp) => Promise<void> } {
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       text += chunk.toString();
+      stream.emit('written');
       callback();
     },
   });
-  return { stream, text: () => text };
+  const written = (pattern: RegExp): Promise<void> => new Promise((resolve) => {
+    const check = (): void => {
+      if (!pattern.test(text)) return;
+      stream.off('written', check);
+      resolve();
+    };
+    stream.on('written', check);
+    check();
+  });
+  return { stream, text: () => text, written };
 }
 
 interface Started {
   gateway: Gateway;
   port: number;
   out: () => string;
+  /** Resolves once the gateway's stdout matches `pattern`: the child's output comes through a pipe, on its own time. */
+  outWritten: (pattern: RegExp) => Promise<void>;
   err: () => string;
   invocations: InvocationSummary[];
   initializations: InitializeReport[];
@@ -46,7 +58,7 @@ async function start(options: GatewayOptions): Promise<Started> {
   const initializations: InitializeReport[] = [];
   gateway.on('invocation', (summary: InvocationSummary) => invocations.push(summary));
   gateway.on('initialize', (report: InitializeReport) => initializations.push(report));
-  return { gateway, port: gateway.port, out: out.text, err: err.text, invocations, initializations };
+  return { gateway, port: gateway.port, out: out.text, outWritten: out.written, err: err.text, invocations, initializations };
 }
 
 function post(port: number, path: string, body: string | Buffer = '', headers: Record<string, string> = {}): Promise<Reply> {
@@ -68,12 +80,15 @@ describe('in front of an fc-container function', () => {
   });
   after(() => s.gateway.close());
 
-  test('starts the command at once, with FC\'s environment, and reports the cold start', () => {
+  test('starts the command at once, with FC\'s environment, and reports the cold start', async () => {
     const cold = s.gateway.coldStart!;
     assert.ok(cold.readyMs !== undefined && cold.readyMs > 0);
     assert.match(s.out(), /Cold start: instance c-[0-9a-f-]+ \(pid \d+\) listening on port \d+ \d+ ms after spawn/);
-    // Started before any request: the function's own start-up line is there already.
-    assert.match(s.out(), /\[my-function\] fc-container listening on 0\.0\.0\.0:\d+/);
+    // Started before any request: the function's own start-up line comes, though its pipe may be
+    // read after the port opened (the readiness check's socket can win): wait for the line itself.
+    const startUpLine = /\[my-function\] fc-container listening on 0\.0\.0\.0:\d+/;
+    await s.outWritten(startUpLine);
+    assert.match(s.out(), startUpLine);
   });
 
   test('FC 3.0 event invocation: POST /invoke with the body and FC\'s common headers, a fresh request id each time', async () => {

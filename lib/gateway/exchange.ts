@@ -9,6 +9,7 @@ import { finished } from 'node:stream/promises';
 import { GatewayError } from '../rules/errors.js';
 import type { Limits } from '../rules/limits.js';
 import type { Instance } from './instance.js';
+import { sleep } from './sleep.js';
 
 /** What to send to the instance. */
 export interface ExchangeSpec {
@@ -66,10 +67,6 @@ export type LostRequestType = 'ProcessExited' | 'ConnectionClosed';
 
 export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function wait(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /**
@@ -152,7 +149,7 @@ export async function exchangeWhole(instance: Upstream, spec: ExchangeSpec, time
  * a multi-process server that crashed, a handler that destroyed its socket).
  */
 export async function describeLostRequest(instance: Process, error: Error, midAnswer = false): Promise<{ errorType: LostRequestType; message: string }> {
-  if (instance.child) await Promise.race([instance.exited, wait(EXIT_GRACE_MS)]);
+  if (instance.child) await Promise.race([instance.exited, sleep(EXIT_GRACE_MS)]);
   const exit = instance.exit;
   if (exit) {
     const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;

@@ -7,9 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { groupPids, readPeak, resetPeak } from './memory.js';
 import type { Printer } from './output.js';
+import { sleep } from './sleep.js';
 
 /** Why an instance did not become ready. */
 export type StartFailureReason = 'spawn' | 'exited' | 'timeout';
@@ -56,22 +56,8 @@ export interface SpawnSpec {
   printer: Printer;
 }
 
-let instanceCounter = 0;
-
-/** FC-like instance ids: `c-<8 hex seconds>-<counter and random>`. */
-export function newInstanceId(): string {
-  instanceCounter++;
-  const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
-  const random = Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, '0');
-  return `c-${seconds}-${random}${instanceCounter.toString(16).padStart(6, '0')}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
 /** True once a TCP connection to `host:port` opens; false on refusal or after `timeoutMs`. */
-export function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (ok: boolean): void => {
@@ -83,16 +69,6 @@ export function canConnect(host: string, port: number, timeoutMs: number): Promi
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
-}
-
-/** The first external IPv4 address of this machine, to see whether a server is reachable from outside. */
-export function externalAddress(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const address of list ?? []) {
-      if (address.family === 'IPv4' && !address.internal) return address.address;
-    }
-  }
-  return undefined;
 }
 
 export class Instance<TInit = unknown> {

@@ -4,7 +4,8 @@
  * Defaults are FC-like and are what `fc-container emulate --help` shows.
  */
 import type { Writable } from 'node:stream';
-import { resolveLimits, type Limits, type LimitsOption } from '../rules/limits.js';
+import { resolveLimits, resolveLimitsPreset, type Limits, type LimitsOption } from '../rules/limits.js';
+import { checkPort } from '../rules/port.js';
 
 /** Options of `createGateway()`: the CLI's flags in camelCase, plus `command` or `target`. */
 export interface GatewayOptions {
@@ -129,11 +130,6 @@ function checkName(value: string, where: string): string {
   return value;
 }
 
-function checkPort(value: number, where: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new TypeError(`${where} must be a port number from 0 to 65535, got ${String(value)}`);
-  return value;
-}
-
 function checkPositive(value: number | undefined, fallback: number, where: string, integer = false): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
@@ -161,8 +157,7 @@ export function resolveGatewayOptions(options: GatewayOptions, env: NodeJS.Proce
     if (targetUrl.protocol !== 'http:') throw new TypeError(`target must be an http:// URL, got "${target}"`);
   }
   const limits = resolveLimits(options.limits, env);
-  const limitsOption = options.limits;
-  const preset = typeof limitsOption === 'string' ? limitsOption : limitsOption?.preset ?? (env.FC_CONTAINER_LIMITS === 'fc3' ? 'fc3' : undefined);
+  const preset = resolveLimitsPreset(options.limits, env);
   const billingUnit = checkPositive(options.billingUnit, GATEWAY_DEFAULTS.billingUnit, 'billingUnit', true);
   return {
     command: command ? [...command] : undefined,

@@ -6,6 +6,7 @@
  * - `/2016-08-15/proxy/<service>[.<Q>]/<name>/...`: the HTTP trigger on FC's default domain;
  * - with a custom domain, every other path: the HTTP trigger at the root.
  */
+import { GatewayError } from '../rules/errors.js';
 
 /** An event invocation through one of FC's APIs. */
 export interface InvokeRoute {
@@ -29,9 +30,8 @@ export interface HttpRoute {
 /** A URL the gateway answers itself with FC's gateway error shape. */
 export interface ErrorRoute {
   kind: 'error';
-  status: number;
-  errorCode: string;
-  message: string;
+  error: GatewayError;
+  /** The `allow` header of a 405. */
   allow?: string;
 }
 
@@ -64,16 +64,11 @@ function splitQualifier(segment: string): [string, string | undefined] {
 
 function notFound(served: Served, what: string, fc2: boolean): ErrorRoute {
   const servedName = fc2 ? `function "${served.functionName}" of service "${served.serviceName}"` : `function "${served.functionName}"`;
-  return {
-    kind: 'error',
-    status: 404,
-    errorCode: 'FunctionNotFound',
-    message: `${what} does not exist here: this emulator serves ${servedName}`,
-  };
+  return { kind: 'error', error: new GatewayError('FC_FUNCTION_NOT_FOUND', `${what} does not exist here: this emulator serves ${servedName}`) };
 }
 
 function methodNotAllowed(method: string): ErrorRoute {
-  return { kind: 'error', status: 405, errorCode: 'MethodNotAllowed', message: `${method} is not allowed on the invocation API: use POST`, allow: 'POST' };
+  return { kind: 'error', error: new GatewayError('FC_METHOD_NOT_ALLOWED', `${method} is not allowed on the invocation API: use POST`), allow: 'POST' };
 }
 
 /** The URLs the gateway serves, for the 404 of an unknown path. */
@@ -120,10 +115,5 @@ export function resolveRoute(method: string, url: string, served: Served): Route
     }
   }
   if (served.customDomain) return { kind: 'http', basePath: '', serviceName: '', qualifier: undefined };
-  return {
-    kind: 'error',
-    status: 404,
-    errorCode: 'PathNotFound',
-    message: `No FC API or HTTP trigger at ${path}. This emulator serves ${describeUrls(served)}`,
-  };
+  return { kind: 'error', error: new GatewayError('FC_PATH_NOT_FOUND', `No FC API or HTTP trigger at ${path}. This emulator serves ${describeUrls(served)}`) };
 }

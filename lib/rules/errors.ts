@@ -1,7 +1,8 @@
 /**
- * The one catalogue of errors the runtime itself produces, each with a stable `code`, the HTTP
- * status sent for it, and the error code FC's gateway would use (`InvalidArgument` for a request
- * over a limit, `BadResponse` for a response FC would refuse).
+ * The one catalogue of the errors both sides produce, the runtime and the local gateway, each with
+ * a stable `code`, the HTTP status sent for it, and the error code FC's gateway uses
+ * (`InvalidArgument` for a request over a limit, `BadResponse` for a response FC would refuse,
+ * and the gateway's own: an unknown function or path, a function that did not start, shutdown).
  *
  * Two JSON shapes reach callers:
  * - gateway errors (a request or response breaking FC's rules): `{"ErrorCode","ErrorMessage"}`,
@@ -11,7 +12,7 @@
  */
 import { redact } from './redact.js';
 
-/** Stable codes, FC error codes and HTTP statuses of the errors the runtime raises itself. */
+/** Stable codes, FC error codes and HTTP statuses of the errors the runtime and the gateway raise. */
 export const ERRORS = {
   FC_REQUEST_HEADERS_TOO_LARGE: { status: 400, errorCode: 'InvalidArgument' },
   FC_PATH_TOO_LONG: { status: 400, errorCode: 'InvalidArgument' },
@@ -22,7 +23,18 @@ export const ERRORS = {
   FC_EXPECTATION_FAILED: { status: 417, errorCode: 'InvalidArgument' },
   FC_RESPONSE_HEADERS_TOO_LARGE: { status: 502, errorCode: 'BadResponse' },
   FC_RESPONSE_TOO_LARGE: { status: 502, errorCode: 'BadResponse' },
+  // The gateway's own (lib/gateway/): its URLs, its instance, its shutdown.
+  FC_FUNCTION_NOT_FOUND: { status: 404, errorCode: 'FunctionNotFound' },
+  FC_PATH_NOT_FOUND: { status: 404, errorCode: 'PathNotFound' },
+  FC_METHOD_NOT_ALLOWED: { status: 405, errorCode: 'MethodNotAllowed' },
+  FC_FUNCTION_NOT_STARTED: { status: 502, errorCode: 'FunctionNotStarted' },
+  FC_SHUTTING_DOWN: { status: 503, errorCode: 'ServiceUnavailable' },
 } as const;
+
+/** `x-fc-error-type` of a function's failure (FC's HTTP trigger docs: function errors). */
+export const UNHANDLED_INVOCATION_ERROR = 'UnhandledInvocationError';
+/** `x-fc-error-type` of a request FC refuses (FC's HTTP trigger docs: request errors). */
+export const FC_COMMON_ERROR = 'FcCommonError';
 
 /** One of the stable codes in {@link ERRORS}. */
 export type GatewayErrorCode = keyof typeof ERRORS;

@@ -54,6 +54,22 @@ export function isForbiddenResponseHeader(name: string): boolean {
   return FORBIDDEN_RESPONSE_HEADERS.has(name);
 }
 
+/** Forbidden response headers the framing replaces with their true values: no side warns about them. */
+export const FRAMING_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding']);
+
+/** Forbidden response headers every HTTP server adds itself: the gateway, which sees the wire, does not warn. */
+export const SERVER_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['connection', 'date', 'keep-alive']);
+
+/** A response header name's class: `allowed`, or forbidden as `framing`, `server` or `platform` (any other; worth a warning). */
+export type ResponseHeaderClass = 'allowed' | 'framing' | 'server' | 'platform';
+
+/** Classifies a lower-case response header name (see {@link ResponseHeaderClass}). */
+export function classifyResponseHeader(name: string): ResponseHeaderClass {
+  if (!isForbiddenResponseHeader(name)) return 'allowed';
+  if (FRAMING_RESPONSE_HEADERS.has(name)) return 'framing';
+  return SERVER_RESPONSE_HEADERS.has(name) ? 'server' : 'platform';
+}
+
 /** What one pass over the raw request headers learns. */
 export interface RequestHeaderScan {
   /** Name + value bytes of every header but `x-fc-*` and `UNCOUNTED_REQUEST_HEADERS` (what FC's header limit counts). */

@@ -60,6 +60,14 @@ const PRESETS: Record<LimitsPreset, Readonly<Limits>> = { fc3: FC3_LIMITS };
 export const LIMITS_ENV = 'FC_CONTAINER_LIMITS';
 
 /**
+ * The preset `option` names, else `FC_CONTAINER_LIMITS` (empty or unset: none). Unchecked: an
+ * unknown name comes back as it is, for {@link resolveLimits} to refuse.
+ */
+export function resolveLimitsPreset(option?: LimitsOption, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return typeof option === 'string' ? option : option?.preset ?? (env[LIMITS_ENV] || undefined);
+}
+
+/**
  * Resolves `options.limits` into numbers. Without `option` the preset comes from
  * `FC_CONTAINER_LIMITS` (empty or unset: the seed defaults). An object's `preset` wins over the
  * environment; its other keys override single values. Throws a `TypeError` naming the key for an
@@ -68,7 +76,7 @@ export const LIMITS_ENV = 'FC_CONTAINER_LIMITS';
  */
 export function resolveLimits(option?: LimitsOption, env: NodeJS.ProcessEnv = process.env): Limits {
   const envPreset = env[LIMITS_ENV] || undefined;
-  const preset = typeof option === 'string' ? option : option?.preset ?? envPreset;
+  const preset = resolveLimitsPreset(option, env);
   let base: Readonly<Limits> = DEFAULT_LIMITS;
   if (preset !== undefined) {
     const found = PRESETS[preset as LimitsPreset];

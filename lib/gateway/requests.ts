@@ -1,0 +1,99 @@
+/**
+ * A caller's request, from arrival to dispatch: routed (invocation APIs, HTTP trigger), checked
+ * against FC's request limits, its body read, then a concurrency slot, the ready instance and its
+ * Initializer before it is forwarded.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { drainRequest, readBody } from '../rules/body.js';
+import { FC_COMMON_ERROR, GatewayError, UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
+import { scanRequestHeaders, type RequestHeaderScan } from '../rules/headers.js';
+import { checkRequestLimits } from '../rules/limit-checks.js';
+import { sendGatewayError } from '../rules/response.js';
+import { invoke } from './forward.js';
+import { newRequestId } from './ids.js';
+import { ensureInitialized } from './initializer.js';
+import { QueueClosedError } from './queue.js';
+import { sendFcError } from './replies.js';
+import { resolveRoute, type HttpRoute, type InvokeRoute } from './routes.js';
+import type { GatewayInstance, GatewayState } from './state.js';
+import { getReadyInstance } from './supervisor.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export function onRequest(gw: GatewayState, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+  const requestId = newRequestId();
+  const url = req.url ?? '/';
+  const method = req.method ?? 'GET';
+  const route = resolveRoute(method, url, gw.served);
+  if (route.kind === 'error') {
+    sendFcError(res, requestId, route.error, route.allow ? { allow: route.allow } : {});
+    return;
+  }
+  const scan: RequestHeaderScan = {
+    headerBytes: 0, controlPath: '', requestId: '', basePath: '', functionTimeout: 0, initializationTimeout: 0,
+    contentLength: -1, chunked: false,
+  hasHost: false, hasHiddenHeaders: false,
+  };
+  scanRequestHeaders(req.rawHeaders, scan);
+  const refusal = checkRequestLimits(url, scan.headerBytes, scan.contentLength, gw.options.limits);
+  if (refusal) {
+    refuse(gw, req, res, requestId, refusal, expectContinue);
+    return;
+  }
+  if (expectContinue) res.writeContinue();
+  if (scan.contentLength > 0 || (scan.contentLength === -1 && scan.chunked)) {
+    readBody(req, gw.options.limits.body, gw, (gateway, error, body) => {
+      if (error === null) void dispatch(gateway, req, res, requestId, route, body);
+      else if ((error as GatewayError).errorCode) refuse(gateway, req, res, requestId, error as GatewayError, false);
+      // else: the client went away mid-body; nobody to answer.
+    });
+    return;
+  }
+  void dispatch(gw, req, res, requestId, route, EMPTY);
+}
+
+/**
+ * FC's 400 `InvalidArgument` with `connection: close`, then the rest of the body is read and
+ * thrown away (bounded) before the connection closes, so the client reads its 400, not a reset.
+ * After `Expect: 100-continue` the client may send the body anyway (RFC 9110 §10.1.1), so it is
+ * drained too, and the connection half-closed once the 400 is out for a client that waits.
+ */
+export function refuse(gw: GatewayState, req: IncomingMessage, res: ServerResponse, requestId: string, error: GatewayError, expectContinue: boolean): void {
+  gw.printer.warn(`RequestId: ${requestId} refused: ${error.message}`);
+  res.setHeader('x-fc-request-id', requestId);
+  res.setHeader('x-fc-error-type', FC_COMMON_ERROR);
+  sendGatewayError(res, error, true);
+  drainRequest(req, res, expectContinue);
+}
+
+export async function dispatch(gw: GatewayState, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer): Promise<void> {
+  const gone = new AbortController();
+  const onClose = (): void => { if (!res.writableFinished) gone.abort(); };
+  res.once('close', onClose);
+  let release: () => void;
+  try {
+    release = await gw.slots.acquire(gone.signal);
+  } catch (error) {
+    if (error instanceof QueueClosedError && !gone.signal.aborted) {
+      sendFcError(res, requestId, new GatewayError('FC_SHUTTING_DOWN', 'The emulator is shutting down'));
+    }
+    return;
+  }
+  try {
+    let instance: GatewayInstance;
+    try {
+      instance = await getReadyInstance(gw);
+    } catch (error) {
+      sendFcError(res, requestId, new GatewayError('FC_FUNCTION_NOT_STARTED', (error as Error).message), { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR });
+      return;
+    }
+    if (gone.signal.aborted) return;
+    if (!(await ensureInitialized(gw, instance, res, requestId))) return;
+    // An output nobody reads holds invocations back, or their summary lines would pile up.
+    await gw.printer.whenWritable();
+    if (gone.signal.aborted) return;
+    await invoke(gw, instance, req, res, requestId, route, body, gone.signal);
+  } finally {
+    release();
+  }
+}

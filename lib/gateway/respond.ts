@@ -1,0 +1,78 @@
+/**
+ * The container's whole answer sent on to the caller under FC's response rules, or replaced by
+ * FC's error when it breaks them.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { UNHANDLED_INVOCATION_ERROR, type GatewayError } from '../rules/errors.js';
+import { classifyResponseHeader } from '../rules/headers.js';
+import { createResponseHeadersError, filterResponseHeaders } from '../rules/limit-checks.js';
+import { sendGatewayError } from '../rules/response.js';
+import { answerLength, createAnswerTooLargeError, type AnswerBody } from './answer.js';
+import { headerValue } from './exchange.js';
+import type { GatewayState } from './state.js';
+
+/** True for an answer FC counts as a success: no `x-fc-status`, or a 2xx one. */
+export function isSuccess(fcStatus: string | undefined): boolean {
+  return fcStatus === undefined || /^\s*2\d\d\s*$/.test(fcStatus);
+}
+
+/**
+ * The headers the caller gets of those the rules `kept`: never `x-fc-status` (FC reads it, the
+ * caller does not see it), and with `forceDownload` (FC's default domain) `content-disposition:
+ * attachment` in place of the function's own.
+ */
+export function passOnHeaders(kept: readonly string[], forceDownload: boolean): string[] {
+  const headers: string[] = [];
+  for (let i = 0; i < kept.length; i += 2) {
+    const name = kept[i]!;
+    if (name === 'x-fc-status' || (forceDownload && name === 'content-disposition')) continue;
+    headers.push(name, kept[i + 1]!);
+  }
+  if (forceDownload) headers.push('content-disposition', 'attachment');
+  return headers;
+}
+
+/**
+ * Sends the container's whole answer on to the caller under FC's rules: forbidden headers
+ * stripped (warned once per name), the response-header and payload limits (502 `BadResponse`),
+ * `x-fc-status` read and never passed on, a failure marked `x-fc-error-type`, on the default
+ * domain `content-disposition: attachment`, and the body's true length. A caller already gone
+ * gets nothing (its response is destroyed; writing to it would fail).
+ */
+export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, forceDownload: boolean, gone: AbortSignal): { status: number; error: string | undefined } {
+  const filtered = filterResponseHeaders(upstream.rawHeaders);
+  for (const name of filtered.stripped) {
+    // On the wire, every server's own Date and Connection are there too: only the rest is the function's doing.
+    if (classifyResponseHeader(name) !== 'platform') continue;
+    if (gw.warned.has(name)) continue;
+    gw.warned.add(name);
+    gw.printer.warn(`Response header "${name}" is set by the platform, not the function: removed (warned once per name)`);
+  }
+  const limit = gw.options.limits.responseHeaders;
+  if (filtered.bytes > limit || answer.tooLarge) {
+    const refusal = filtered.bytes > limit ? createResponseHeadersError(filtered.bytes, limit) : createAnswerTooLargeError(gw.options.limits.body);
+    if (!gone.aborted) replaceResponse(gw, res, requestId, refusal);
+    return { status: refusal.status, error: refusal.errorCode };
+  }
+  const fcStatus = headerValue(upstream.headers['x-fc-status']);
+  const failed = !isSuccess(fcStatus);
+  const headers = passOnHeaders(filtered.kept, forceDownload);
+  const status = upstream.statusCode ?? 502;
+  const length = answerLength(method, status, upstream, answer.body);
+  if (length !== undefined) headers.push('content-length', length);
+  headers.push('x-fc-request-id', requestId);
+  if (failed) headers.push('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
+  if (!gone.aborted && !res.destroyed) {
+    res.writeHead(status, headers);
+    res.end(answer.body);
+  }
+  return { status, error: failed ? UNHANDLED_INVOCATION_ERROR : undefined };
+}
+
+/** The container's answer broke FC's response rules: the caller gets FC's error instead. */
+export function replaceResponse(gw: GatewayState, res: ServerResponse, requestId: string, refusal: GatewayError): void {
+  gw.printer.warn(`RequestId: ${requestId} response replaced: ${refusal.message}`);
+  res.setHeader('x-fc-request-id', requestId);
+  res.setHeader('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
+  sendGatewayError(res, refusal);
+}

@@ -1,0 +1,42 @@
+/**
+ * Stopping in FC's order: no new requests, those inside finish (up to `stopTimeout`), `GET
+ * /pre-stop`, then SIGTERM to the command and SIGKILL after `stopTimeout`.
+ */
+import { performance } from 'node:perf_hooks';
+import { exchangeWhole } from './exchange.js';
+import { buildFcHeaders } from './fc-headers.js';
+import { newRequestId } from './ids.js';
+import { sleep } from './sleep.js';
+import type { GatewayInstance, GatewayState } from './state.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export async function stopGateway(gw: GatewayState): Promise<void> {
+  const o = gw.options;
+  gw.slots.close();
+  const serverClosed = new Promise<void>((resolve) => gw.server.close(() => resolve()));
+  gw.server.closeIdleConnections();
+  const deadline = Date.now() + o.stopTimeout * 1000;
+  while (gw.slots.busy > 0 && Date.now() < deadline) await sleep(20);
+  const instance = gw.current;
+  if (instance && instance.state === 'ready' && o.preStop) await runPreStop(gw, instance);
+  if (instance) await instance.stop(o.stopTimeout * 1000);
+  // A restart under way has registered its new instance by now, or fails on seeing closing.
+  if (gw.current && gw.current !== instance) await gw.current.stop(o.stopTimeout * 1000);
+  gw.server.closeAllConnections();
+  await serverClosed;
+  process.removeListener('exit', gw.onProcessExit);
+}
+
+export async function runPreStop(gw: GatewayState, instance: GatewayInstance): Promise<void> {
+  const o = gw.options;
+  const requestId = newRequestId();
+  const started = performance.now();
+  try {
+    const answer = await exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: buildFcHeaders(gw, requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000, gw.maxResponseHead);
+    gw.printer.line(`PreStop RequestId: ${requestId} answered ${answer.status} in ${(performance.now() - started).toFixed(2)} ms`);
+  } catch (error) {
+    const message = (error as Error).name === 'TimeoutError' ? `timed out after ${o.preStopTimeout} seconds` : (error as Error).message;
+    gw.printer.warn(`PreStop RequestId: ${requestId} failed: ${message} (the instance is stopped anyway)`);
+  }
+}
