@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyResponseHeader, FORBIDDEN_RESPONSE_HEADERS, FRAMING_RESPONSE_HEADERS, SERVER_RESPONSE_HEADERS } from '../lib/rules/headers.js';
-import { send } from './helpers.js';
-import { PROXY, startGateway } from './gateway-harness.js';
+import { send } from './helpers/http-client.js';
+import { PROXY, startGateway } from './helpers/gateway.js';
 
 test('the classes are parts of the one forbidden list', () => {
   for (const name of [...FRAMING_RESPONSE_HEADERS, ...SERVER_RESPONSE_HEADERS]) assert.ok(FORBIDDEN_RESPONSE_HEADERS.has(name), name);

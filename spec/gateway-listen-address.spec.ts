@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeProcAddress, findListenAddresses, isLoopbackAddress, readListenAddresses } from '../lib/gateway/listen-address.js';
-import { FC3, post, startGateway } from './gateway-harness.js';
+import { FC3, post, startGateway } from './helpers/gateway.js';
 
 const LINUX = process.platform === 'linux';
 const LOOPBACK_WARNING = /the function accepts connections on .* only \(loopback\).*listen on 0\.0\.0\.0, or FC reports FunctionNotStarted/;

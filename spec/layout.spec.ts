@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES } from './helpers/paths.js';
+import { FIXTURES, ROOT } from './helpers/paths.js';
 import { checkLayout, readImports } from './helpers/layout.js';
 
 const PLANTED = join(FIXTURES, 'layout');
@@ -18,6 +18,10 @@ test('the planted tree: each violation is reported once, with its own message', 
     'lib/probe.ts calls networkInterfaces(): tests and tools send traffic to loopback only',
     'spec/probe.spec.ts calls networkInterfaces(): tests and tools send traffic to loopback only',
   ]);
+});
+
+test('the project itself: no import cycle in lib/, no gateway import of the runtime, no module over 300 lines, no networkInterfaces()', () => {
+  assert.deepEqual(checkLayout(ROOT, ['spec/fixtures/layout']), []);
 });
 
 test('imports that count: static, re-exports, bare and relative dynamic import(); type-only ones do not', () => {

@@ -7,7 +7,7 @@
 import { ServerResponse, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import { createResponseHeadersError } from '../rules/limit-checks.js';
 import { getMeasuredLength, restoreMeasuredLength } from './framing.js';
-import { applyWriteHeadHeaders, countHeaderBytes, filterHeaderObject, holdsNoHeaders, stripResponseHeaders } from '../rules/headers.js';
+import { applyWriteHeadHeaders, classifyResponseHeader, countHeaderBytes, filterHeaderObject, holdsNoHeaders, stripResponseHeaders } from '../rules/headers.js';
 import { kInvocation, type FcResponse, type Invocation } from './invocation.js';
 import { log } from './invocation-log.js';
 import { FC_STATUS_FAILED } from '../rules/response.js';
@@ -68,18 +68,11 @@ export function writeHeadChecked(
   return this;
 }
 
-/**
- * Whether a stripped header is one the framing writes again with its true value: the response
- * loses nothing, so the runtime says nothing (Express's `res.send` sets `content-length` on every
- * response; a warning there would be noise in every app's log).
- */
-function isReplacedByFraming(name: string): boolean {
-  return name === 'content-length' || name === 'transfer-encoding';
-}
-
 /** Warns once per process for each response header name the runtime strips, but the framing's own. */
 function warnStripped(inv: Invocation, name: string): void {
-  if (isReplacedByFraming(name)) return;
+  // The framing replaces content-length and transfer-encoding with their true values anyway (an
+  // Express res.send sets the length on every response): a warning there would be noise.
+  if (classifyResponseHeader(name) === 'framing') return;
   const { warnedHeaders } = inv.runtime;
   if (warnedHeaders.has(name)) return;
   warnedHeaders.add(name);

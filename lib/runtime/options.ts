@@ -2,6 +2,7 @@
  * Server options and their defaults, checked once at start-up.
  */
 import { resolveLimits, type Limits, type LimitsOption } from '../rules/limits.js';
+import { checkPort } from '../rules/port.js';
 import { parseLogThreshold, type LogThreshold } from './logger.js';
 
 /** Options of `createServer()` and `serve()`. Every key is optional. */
@@ -87,13 +88,6 @@ export function resolvePort(port: number | undefined, env: NodeJS.ProcessEnv = p
  */
 function parsePortText(text: string): number {
   return text.trim() === '' ? NaN : Number(text);
-}
-
-function checkPort(port: number, where: string, shown: string): number {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`${where} must be a port number from 0 to 65535, got ${shown}`);
-  }
-  return port;
 }
 
 function checkDuration(value: number | undefined, fallback: number, where: string): number {
