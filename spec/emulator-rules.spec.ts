@@ -11,55 +11,14 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createGateway, type Gateway, type GatewayOptions, type InitializeReport, type InvocationSummary } from '../lib/emulator.js';
+import { startGateway, FC3, PROXY, post } from './helpers/gateway.js';
 import { send, type Reply } from './helpers/http-client.js';
 import { FIXTURES } from './helpers/paths.js';
-import { sendRaw } from './helpers/raw-client.js';
-import { exchange } from './helpers/raw-client.js';
+import { exchange, rawUpload, sendRaw } from './helpers/raw-client.js';
 
 const BARE = [process.execPath, join(FIXTURES, 'emu-bare.cjs')];
 const MISBEHAVING = [process.execPath, join(FIXTURES, 'emu-misbehaving.cjs')];
-const FC3 = '/2023-03-30/functions/my-function/invocations';
-const PROXY = '/2016-08-15/proxy/my-service/my-function';
 const MiB = 1024 * 1024;
-
-function sink(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      text += chunk.toString();
-      callback();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-interface Started {
-  gateway: Gateway;
-  port: number;
-  out: () => string;
-  err: () => string;
-  invocations: InvocationSummary[];
-  initializations: InitializeReport[];
-  restarts: string[];
-}
-
-async function start(t: { after: (fn: () => unknown) => void }, options: GatewayOptions): Promise<Started> {
-  const out = sink();
-  const err = sink();
-  const gateway = await createGateway({ port: 0, stdout: out.stream, stderr: err.stream, stopTimeout: 2, ...options });
-  t.after(() => gateway.close());
-  const started: Started = { gateway, port: gateway.port, out: out.text, err: err.text, invocations: [], initializations: [], restarts: [] };
-  gateway.on('invocation', (summary: InvocationSummary) => started.invocations.push(summary));
-  gateway.on('initialize', (report: InitializeReport) => started.initializations.push(report));
-  gateway.on('restart', (event: { reason: string }) => started.restarts.push(event.reason));
-  return started;
-}
-
-function post(port: number, path: string, body: string | Buffer = '', headers: Record<string, string> = {}): Promise<Reply> {
-  return send(port, { method: 'POST', path, body, headers });
-}
 
 function stateFile(t: { after: (fn: () => unknown) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'fc-emulate-'));
@@ -67,58 +26,6 @@ function stateFile(t: { after: (fn: () => unknown) => void }): string {
   return join(dir, 'state');
 }
 
-/**
- * Uploads `total` bytes on raw TCP (64 KiB writes, honouring backpressure) whatever the server
- * answers meanwhile, then resolves with what it read. A socket error (EPIPE, ECONNRESET) or a close
- * before the whole body was written means the client was cut off: its answer may be lost.
- */
-function rawUpload(port: number, path: string, total: number, chunked: boolean): Promise<{ reply: string; error: Error | undefined; sent: number }> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let reply = '';
-    let sent = 0;
-    let uploaded = false;
-    let settled = false;
-    const finish = (error: Error | undefined): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ reply, error, sent });
-    };
-    const timer = setTimeout(() => finish(new Error('timed out')), 20_000);
-    const block = Buffer.alloc(64 * 1024, 0x61);
-    const framed = chunked ? Buffer.concat([Buffer.from(`${block.length.toString(16)}\r\n`), block, Buffer.from('\r\n')]) : block;
-    const complete = (): boolean => {
-      const end = reply.indexOf('\r\n\r\n');
-      const length = /\r\ncontent-length: (\d+)\r\n/i.exec(reply);
-      return end !== -1 && length !== null && reply.length >= end + 4 + Number(length[1]);
-    };
-    const pump = (): void => {
-      while (sent < total) {
-        sent += block.length;
-        if (!socket.write(framed)) {
-          socket.once('drain', pump);
-          return;
-        }
-      }
-      if (chunked) socket.write('0\r\n\r\n');
-      uploaded = true;
-      if (complete()) finish(undefined);
-    };
-    socket.on('connect', () => {
-      const framing = chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${total}`;
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n${framing}\r\n\r\n`);
-      pump();
-    });
-    socket.on('data', (chunk: Buffer) => {
-      reply += chunk.toString('latin1');
-      if (uploaded && complete()) finish(undefined);
-    });
-    socket.on('error', (error) => finish(error));
-    socket.on('close', () => finish(uploaded ? undefined : new Error(`the gateway closed the connection after ${sent} of ${total} bytes`)));
-  });
-}
 
 function assertRefused(reply: Reply, pattern: RegExp): void {
   assert.equal(reply.status, 400);
@@ -133,7 +40,7 @@ function assertRefused(reply: Reply, pattern: RegExp): void {
 
 describe('request limits (the core\'s numbers and messages)', () => {
   test('request headers over 4 KB: 400 InvalidArgument; the function never sees it', async (t) => {
-    const s = await start(t, { command: BARE });
+    const s = await startGateway(t, { command: BARE });
     const reply = await send(s.port, { path: `${PROXY}/x`, headers: { 'x-big': 'h'.repeat(4100) } });
     assertRefused(reply, /^Request headers are \d+ bytes \(names and values, x-fc-\* excluded\); the limit is 4096 bytes$/);
     assert.equal(s.invocations.length, 0);
@@ -142,7 +49,7 @@ describe('request limits (the core\'s numbers and messages)', () => {
   });
 
   test('a path over 4 KB (query included): 400 InvalidArgument', async (t) => {
-    const s = await start(t, { command: BARE });
+    const s = await startGateway(t, { command: BARE });
     const reply = await send(s.port, { path: `${PROXY}/x?q=${'p'.repeat(4100)}` });
     assertRefused(reply, /^Request path is \d+ bytes; the limit is 4096 bytes$/);
     assert.equal(s.invocations.length, 0);
@@ -150,8 +57,9 @@ describe('request limits (the core\'s numbers and messages)', () => {
 
   for (const framing of ['content-length', 'chunked'] as const) {
     test(`a 24 MiB upload (${framing}) keeps being read after the 400, so the client reads it instead of a reset`, async (t) => {
-      const s = await start(t, { command: BARE });
-      const result = await rawUpload(s.port, framing === 'content-length' ? FC3 : `${PROXY}/upload`, 24 * MiB, framing === 'chunked');
+      const s = await startGateway(t, { command: BARE });
+      const upload = await rawUpload(s.port, { path: framing === 'content-length' ? FC3 : `${PROXY}/upload`, headers: [['Host', '127.0.0.1'], ['Content-Type', 'application/octet-stream']], total: 24 * MiB, chunked: framing === 'chunked' });
+      const result = { ...upload, reply: upload.reply?.raw ?? '' };
       assert.equal(result.error, undefined, `the client saw "${result.error?.message}" after sending ${result.sent} bytes; it had read: ${JSON.stringify(result.reply.slice(0, 60))}`);
       assert.match(result.reply, /^HTTP\/1\.1 400 /);
       assert.match(result.reply, /\r\nconnection: close\r\n/i);
@@ -166,7 +74,7 @@ describe('request limits (the core\'s numbers and messages)', () => {
   }
 
   test('Expect: 100-continue over the limit gets the 400 instead of 100 Continue', async (t) => {
-    const s = await start(t, { command: BARE });
+    const s = await startGateway(t, { command: BARE });
     const raw = await sendRaw(s.port, `POST ${FC3} HTTP/1.1\r\nHost: x\r\nContent-Length: ${7 * MiB}\r\nExpect: 100-continue\r\n\r\n`);
     assert.match(raw, /^HTTP\/1\.1 400 /);
     assert.doesNotMatch(raw, /100 Continue/);
@@ -174,7 +82,7 @@ describe('request limits (the core\'s numbers and messages)', () => {
   });
 
   test('Expect: 100-continue over the limit with the body sent at once: 20 of 20 get the 400', async (t) => {
-    const s = await start(t, { command: BARE });
+    const s = await startGateway(t, { command: BARE });
     const request = Buffer.concat([
       Buffer.from(`POST ${FC3} HTTP/1.1\r\nHost: x\r\nContent-Length: ${7 * MiB}\r\nExpect: 100-continue\r\n\r\n`),
       Buffer.alloc(7 * MiB, 0x63),
@@ -188,7 +96,7 @@ describe('request limits (the core\'s numbers and messages)', () => {
   });
 
   test('Expect: 100-continue within the limits gets 100 Continue, then the function\'s answer', async (t) => {
-    const s = await start(t, { command: BARE });
+    const s = await startGateway(t, { command: BARE });
     const raw = await new Promise<string>((resolve, reject) => {
       const socket = connect(s.port, '127.0.0.1');
       let text = '';
@@ -209,7 +117,7 @@ describe('request limits (the core\'s numbers and messages)', () => {
   });
 
   test('--limits fc3: FC 3.0\'s numbers, and the command is told FC_CONTAINER_LIMITS=fc3', async (t) => {
-    const s = await start(t, { command: BARE, limits: 'fc3' });
+    const s = await startGateway(t, { command: BARE, limits: 'fc3' });
     const reply = await post(s.port, FC3, Buffer.alloc(7 * MiB, 0x63));
     assert.equal(reply.status, 200);
     const body = reply.json();
@@ -221,7 +129,7 @@ describe('request limits (the core\'s numbers and messages)', () => {
   });
 
   test('a malformed request gets FC\'s JSON 400, not Node\'s bare one', async (t) => {
-    const s = await start(t, { command: BARE });
+    const s = await startGateway(t, { command: BARE });
     const raw = await sendRaw(s.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
     assert.match(raw, /^HTTP\/1\.1 400 Bad Request\r\n/);
     assert.match(raw, /x-fc-request-id: 1-/);
@@ -231,7 +139,7 @@ describe('request limits (the core\'s numbers and messages)', () => {
 
 describe('request headers FC drops', () => {
   test('client x-fc-* and accept-encoding, connection, keep-alive, proxy-authorization, te, trailer, transfer-encoding never reach the function', async (t) => {
-    const s = await start(t, { command: BARE });
+    const s = await startGateway(t, { command: BARE });
     const reply = await send(s.port, {
       method: 'POST',
       path: `${PROXY}/h`,
@@ -267,7 +175,7 @@ describe('request headers FC drops', () => {
 
 describe('response rules', () => {
   test('response headers over 4 KB: 502 BadResponse with the core\'s message', async (t) => {
-    const s = await start(t, { command: MISBEHAVING });
+    const s = await startGateway(t, { command: MISBEHAVING });
     const reply = await send(s.port, { path: `${PROXY}/big-headers` });
     assert.equal(reply.status, 502);
     assert.equal(reply.headers['x-fc-error-type'], 'UnhandledInvocationError');
@@ -284,7 +192,7 @@ describe('response rules', () => {
   });
 
   test('headers a function cannot set are stripped (warned once); x-fc-status is read, never passed on', async (t) => {
-    const s = await start(t, { command: MISBEHAVING });
+    const s = await startGateway(t, { command: MISBEHAVING });
     for (let i = 0; i < 2; i++) {
       const reply = await send(s.port, { path: `${PROXY}/forbidden` });
       assert.equal(reply.status, 200);
@@ -304,7 +212,7 @@ describe('response rules', () => {
   });
 
   test('an HTTP response with x-fc-status: 404 keeps its status and body and is marked x-fc-error-type', async (t) => {
-    const s = await start(t, { command: MISBEHAVING });
+    const s = await startGateway(t, { command: MISBEHAVING });
     const reply = await send(s.port, { path: `${PROXY}/failing` });
     assert.equal(reply.status, 500);
     assert.equal(reply.text, 'app failed');
@@ -313,7 +221,7 @@ describe('response rules', () => {
   });
 
   test('content-disposition: attachment is forced on the default domain, the app\'s own kept on a custom domain', async (t) => {
-    const s = await start(t, { command: MISBEHAVING, customDomain: true });
+    const s = await startGateway(t, { command: MISBEHAVING, customDomain: true });
     assert.equal((await send(s.port, { path: `${PROXY}/download` })).headers['content-disposition'], 'attachment');
     assert.equal((await send(s.port, { path: `${PROXY}/plain` })).headers['content-disposition'], 'attachment');
     assert.equal((await send(s.port, { path: '/download' })).headers['content-disposition'], 'attachment; filename="report.csv"');
@@ -323,7 +231,7 @@ describe('response rules', () => {
 
 describe('timeout', () => {
   test('past --timeout: UnhandledInvocationError "Function timed out after S seconds", and the instance is restarted', { timeout: 15_000 }, async (t) => {
-    const s = await start(t, { command: MISBEHAVING, timeout: 0.5 });
+    const s = await startGateway(t, { command: MISBEHAVING, timeout: 0.5 });
     const before = (await post(s.port, FC3, 'x')).text;
     const pid = /invoked by (\d+)/.exec(before)![1];
     const started = Date.now();
@@ -343,7 +251,7 @@ describe('timeout', () => {
   });
 
   test('an HTTP request past the timeout gets the same error', { timeout: 15_000 }, async (t) => {
-    const s = await start(t, { command: MISBEHAVING, timeout: 0.3 });
+    const s = await startGateway(t, { command: MISBEHAVING, timeout: 0.3 });
     const reply = await send(s.port, { path: `${PROXY}/hang` });
     assert.equal(reply.status, 502);
     assert.match(reply.json().errorMessage, /^Function timed out after 0\.3 seconds/);
@@ -352,7 +260,7 @@ describe('timeout', () => {
 
 describe('the Initializer', () => {
   test('400/404: the request fails with the container\'s answer, and the next request sends it again', async (t) => {
-    const s = await start(t, { command: MISBEHAVING, initializer: true, env: { EMU_INIT: '404-once', EMU_STATE: stateFile(t) } });
+    const s = await startGateway(t, { command: MISBEHAVING, initializer: true, env: { EMU_INIT: '404-once', EMU_STATE: stateFile(t) } });
     const first = await post(s.port, FC3, 'one');
     assert.equal(first.status, 404);
     assert.equal(first.text, 'init failed 404');
@@ -370,7 +278,7 @@ describe('the Initializer', () => {
   });
 
   test('500: the command is restarted, and the next request initializes the new instance', { timeout: 15_000 }, async (t) => {
-    const s = await start(t, { command: MISBEHAVING, initializer: true, env: { EMU_INIT: '500-once', EMU_STATE: stateFile(t) } });
+    const s = await startGateway(t, { command: MISBEHAVING, initializer: true, env: { EMU_INIT: '500-once', EMU_STATE: stateFile(t) } });
     const pid = s.gateway.instance!.pid;
     const first = await post(s.port, FC3, 'one');
     assert.equal(first.status, 500);
@@ -385,7 +293,7 @@ describe('the Initializer', () => {
   });
 
   test('a crash during the Initializer: the request fails with the exit code, and a new instance serves the next one', { timeout: 15_000 }, async (t) => {
-    const s = await start(t, { command: MISBEHAVING, initializer: true, env: { EMU_INIT: 'crash-once', EMU_STATE: stateFile(t) } });
+    const s = await startGateway(t, { command: MISBEHAVING, initializer: true, env: { EMU_INIT: 'crash-once', EMU_STATE: stateFile(t) } });
     const first = await post(s.port, FC3, 'one');
     assert.equal(first.status, 502);
     assert.equal(first.headers['x-fc-error-type'], 'UnhandledInvocationError');
@@ -397,7 +305,7 @@ describe('the Initializer', () => {
   });
 
   test('requests that arrive during the run wait for it: one run for all', async (t) => {
-    const s = await start(t, { command: MISBEHAVING, initializer: true, concurrency: 3, env: { EMU_INIT: 'slow' } });
+    const s = await startGateway(t, { command: MISBEHAVING, initializer: true, concurrency: 3, env: { EMU_INIT: 'slow' } });
     const replies = await Promise.all([post(s.port, FC3, 'a'), post(s.port, FC3, 'b'), post(s.port, FC3, 'c')]);
     assert.deepEqual(replies.map((reply) => reply.status), [200, 200, 200]);
     assert.equal(s.initializations.length, 1);
@@ -405,7 +313,7 @@ describe('the Initializer', () => {
   });
 
   test('past --initialization-timeout: the request fails and the instance is restarted', { timeout: 15_000 }, async (t) => {
-    const s = await start(t, { command: MISBEHAVING, initializer: true, initializationTimeout: 0.1, env: { EMU_INIT: 'slow' } });
+    const s = await startGateway(t, { command: MISBEHAVING, initializer: true, initializationTimeout: 0.1, env: { EMU_INIT: 'slow' } });
     const reply = await post(s.port, FC3, 'a');
     assert.equal(reply.status, 502);
     assert.equal(reply.json().errorMessage, 'Initializer timed out after 0.1 seconds');
@@ -415,7 +323,7 @@ describe('the Initializer', () => {
 
 describe('crashes', () => {
   test('a process that exits mid-invocation: 502 with the exit code, then a new instance', { timeout: 15_000 }, async (t) => {
-    const s = await start(t, { command: MISBEHAVING });
+    const s = await startGateway(t, { command: MISBEHAVING });
     const pid = s.gateway.instance!.pid;
     const reply = await post(s.port, FC3, 'crash');
     assert.equal(reply.status, 502);
@@ -434,18 +342,18 @@ describe('crashes', () => {
       return;
     }
     const script = 'require("http").createServer((q, s) => s.end("local")).listen(process.env.FC_CUSTOM_LISTEN_PORT, "127.0.0.1")';
-    const s = await start(t, { command: [process.execPath, '-e', script] });
+    const s = await startGateway(t, { command: [process.execPath, '-e', script] });
     assert.equal((await post(s.port, FC3, 'x')).text, 'local', 'it still works locally');
     const deadline = Date.now() + 3000;
     while (!/127\.0\.0\.1 only/.test(s.err()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.match(s.err(), /the function accepts connections on 127\.0\.0\.1 only.*listen on 0\.0\.0\.0, or FC reports FunctionNotStarted/);
-    const bare = await start(t, { command: BARE });
+    const bare = await startGateway(t, { command: BARE });
     await post(bare.port, FC3, 'x');
     assert.doesNotMatch(bare.err(), /127\.0\.0\.1 only/);
   });
 
   test('a client that leaves mid-body is not forwarded', async (t) => {
-    const s = await start(t, { command: BARE });
+    const s = await startGateway(t, { command: BARE });
     await new Promise<void>((resolve) => {
       const req = request({ host: '127.0.0.1', port: s.port, method: 'POST', path: FC3, headers: { 'content-length': '1000' } });
       req.on('error', () => resolve());

@@ -6,77 +6,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createGateway, type Gateway, type GatewayOptions, type InitializeReport, type InvocationSummary } from '../lib/emulator.js';
+import { startGateway, FC3, PROXY, post, until, type Started } from './helpers/gateway.js';
 import { send, type Reply } from './helpers/http-client.js';
 import { CLI, FIXTURES } from './helpers/paths.js';
 
 const FUNCTION_COMMAND = [process.execPath, '--expose-gc', '--import', 'tsx', CLI, 'serve', join(FIXTURES, 'emu-function.mjs')];
 const BARE_COMMAND = [process.execPath, join(FIXTURES, 'emu-bare.cjs')];
-const FC3 = '/2023-03-30/functions/my-function/invocations';
 const FC2 = '/2016-08-15/services/my-service/functions/my-function/invocations';
-const PROXY = '/2016-08-15/proxy/my-service/my-function';
 
-/** A Writable that keeps what is written to it; `written(pattern)` resolves once the text matches. */
-function sink(): { stream: Writable; text: () => string; written: (pattern: RegExp) => Promise<void> } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      text += chunk.toString();
-      stream.emit('written');
-      callback();
-    },
-  });
-  const written = (pattern: RegExp): Promise<void> => new Promise((resolve) => {
-    const check = (): void => {
-      if (!pattern.test(text)) return;
-      stream.off('written', check);
-      resolve();
-    };
-    stream.on('written', check);
-    check();
-  });
-  return { stream, text: () => text, written };
-}
 
-interface Started {
-  gateway: Gateway;
-  port: number;
-  out: () => string;
-  /** Resolves once the gateway's stdout matches `pattern`: the child's output comes through a pipe, on its own time. */
-  outWritten: (pattern: RegExp) => Promise<void>;
-  err: () => string;
-  invocations: InvocationSummary[];
-  initializations: InitializeReport[];
-}
-
-async function start(options: GatewayOptions): Promise<Started> {
-  const out = sink();
-  const err = sink();
-  const gateway = await createGateway({ port: 0, stdout: out.stream, stderr: err.stream, stopTimeout: 2, ...options });
-  const invocations: InvocationSummary[] = [];
-  const initializations: InitializeReport[] = [];
-  gateway.on('invocation', (summary: InvocationSummary) => invocations.push(summary));
-  gateway.on('initialize', (report: InitializeReport) => initializations.push(report));
-  return { gateway, port: gateway.port, out: out.text, outWritten: out.written, err: err.text, invocations, initializations };
-}
-
-function post(port: number, path: string, body: string | Buffer = '', headers: Record<string, string> = {}): Promise<Reply> {
-  return send(port, { method: 'POST', path, body, headers });
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('in front of an fc-container function', () => {
   let s: Started;
   before(async () => {
-    s = await start({ command: FUNCTION_COMMAND, initializer: true, preStop: true, memory: 1024, timeout: 30, region: 'cn-shanghai', accountId: '42' });
+    s = await startGateway(undefined, { command: FUNCTION_COMMAND, initializer: true, preStop: true, memory: 1024, timeout: 30, region: 'cn-shanghai', accountId: '42' });
   });
   after(() => s.gateway.close());
 
@@ -245,7 +188,7 @@ describe('in front of a bare node:http server (the seed\'s sample, no fc-contain
         else process.env[name] = saved[name];
       }
     });
-    const s = await start({ command: BARE_COMMAND, initializer: true, initializerHandler: 'app.init', memory: 256 });
+    const s = await startGateway(undefined, { command: BARE_COMMAND, initializer: true, initializerHandler: 'app.init', memory: 256 });
     t.after(() => s.gateway.close());
     const reply = await post(s.port, FC3, 'hello');
     assert.equal(reply.status, 200);
@@ -271,7 +214,7 @@ describe('in front of a bare node:http server (the seed\'s sample, no fc-contain
   });
 
   test('custom domain: every other path at the root, no base path, the app\'s own content-disposition', async (t) => {
-    const s = await start({ command: BARE_COMMAND, customDomain: true });
+    const s = await startGateway(undefined, { command: BARE_COMMAND, customDomain: true });
     t.after(() => s.gateway.close());
     const reply = await send(s.port, { method: 'POST', path: '/api/echo?x=1', body: 'b', headers: { 'content-type': 'text/plain' } });
     assert.equal(reply.status, 200);
@@ -286,7 +229,7 @@ describe('in front of a bare node:http server (the seed\'s sample, no fc-contain
   });
 
   test('concurrency 1: requests wait their turn in arrival order and never overlap inside', async (t) => {
-    const s = await start({ command: BARE_COMMAND });
+    const s = await startGateway(undefined, { command: BARE_COMMAND });
     t.after(() => s.gateway.close());
     const replies: Promise<Reply>[] = [];
     for (let i = 0; i < 4; i++) {
@@ -300,7 +243,7 @@ describe('in front of a bare node:http server (the seed\'s sample, no fc-contain
   });
 
   test('concurrency N: up to N at once inside the container, never more', async (t) => {
-    const s = await start({ command: BARE_COMMAND, concurrency: 2 });
+    const s = await startGateway(undefined, { command: BARE_COMMAND, concurrency: 2 });
     t.after(() => s.gateway.close());
     const started = Date.now();
     const bodies = (await Promise.all(Array.from({ length: 5 }, (_, i) => post(s.port, FC3, `sleep:150:${i}`)))).map((reply) => reply.json());
@@ -309,7 +252,7 @@ describe('in front of a bare node:http server (the seed\'s sample, no fc-contain
   });
 
   test('stop: GET /pre-stop first, then SIGTERM to the command', async (t) => {
-    const s = await start({ command: BARE_COMMAND, preStop: true });
+    const s = await startGateway(undefined, { command: BARE_COMMAND, preStop: true });
     t.after(() => s.gateway.close());
     await post(s.port, FC3, 'x');
     await s.gateway.close();
@@ -326,7 +269,7 @@ describe('in front of a bare node:http server (the seed\'s sample, no fc-contain
     const port = await findFreePort();
     const child = spawn(process.execPath, [join(FIXTURES, 'emu-bare.cjs')], { env: { ...process.env, FC_CUSTOM_LISTEN_PORT: String(port) }, stdio: 'ignore' });
     t.after(() => child.kill('SIGKILL'));
-    const s = await start({ target: `http://127.0.0.1:${port}`, startTimeout: 10 });
+    const s = await startGateway(undefined, { target: `http://127.0.0.1:${port}`, startTimeout: 10 });
     t.after(() => s.gateway.close());
     const reply = await post(s.port, FC3, 'via target');
     assert.equal(reply.json().event, 'via target');

@@ -20,9 +20,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CLI, FIXTURES, ROOT } from './helpers/paths.js';
+import { exchangeAll, type Exchange, type RawResponse } from './helpers/raw-client.js';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) >>> 0 : 0x5eed_fc01;
 const CORPUS = process.env.FUZZ_COUNT ? Number(process.env.FUZZ_COUNT) : 10_000;
@@ -233,80 +233,9 @@ function generate(seed: number, count: number, prefix: string): Case[] {
 // ---------------------------------------------------------------------------------------------
 // Reading what the server sends back.
 
-interface Reply {
-  status: number;
-  contentType: string | undefined;
-  body: Buffer;
-}
+type Reply = RawResponse;
 
-/**
- * Parses the server's bytes as consecutive HTTP/1.1 responses. Returns them, the number of bytes
- * left over after the last complete one, or throws when the bytes are not HTTP at all.
- */
-function parseReplies(buf: Buffer, closed: boolean): { replies: Reply[]; leftover: number } {
-  const replies: Reply[] = [];
-  let offset = 0;
-  while (offset < buf.length) {
-    const end = buf.indexOf('\r\n\r\n', offset, 'latin1');
-    if (end === -1) {
-      if (!/^HTTP\/1\.1 \d{0,3}/.test(buf.subarray(offset, offset + 12).toString('latin1')) && !'HTTP/1.1 '.startsWith(buf.subarray(offset, offset + 9).toString('latin1'))) {
-        throw new Error(`not an HTTP response: ${JSON.stringify(buf.subarray(offset, offset + 80).toString('latin1'))}`);
-      }
-      break;
-    }
-    const lines = buf.subarray(offset, end).toString('latin1').split('\r\n');
-    const statusLine = /^HTTP\/1\.1 (\d{3}) [^\r\n]*$/.exec(lines[0]!);
-    if (!statusLine) throw new Error(`not an HTTP status line: ${JSON.stringify(lines[0])}`);
-    const status = Number(statusLine[1]);
-    const headers = new Map<string, string>();
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new Error(`not a header line: ${JSON.stringify(line)}`);
-      headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-    }
-    let at = end + 4;
-    if (status >= 100 && status < 200) {
-      offset = at;
-      continue;
-    }
-    let body: Buffer | undefined;
-    if (headers.get('transfer-encoding') === 'chunked') {
-      const parts: Buffer[] = [];
-      for (;;) {
-        const lineEnd = buf.indexOf('\r\n', at, 'latin1');
-        if (lineEnd === -1) break;
-        const size = parseInt(buf.subarray(at, lineEnd).toString('latin1'), 16);
-        if (Number.isNaN(size)) throw new Error('bad chunk size in a response');
-        if (size === 0) {
-          if (buf.length < lineEnd + 4) break;
-          at = lineEnd + 4;
-          body = Buffer.concat(parts);
-          break;
-        }
-        if (buf.length < lineEnd + 2 + size + 2) break;
-        parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
-        at = lineEnd + 2 + size + 2;
-      }
-    } else if (headers.has('content-length')) {
-      const length = Number(headers.get('content-length'));
-      if (buf.length >= at + length) {
-        body = buf.subarray(at, at + length);
-        at += length;
-      }
-    } else if (status === 204 || status === 304) {
-      body = Buffer.alloc(0);
-    } else if (closed) {
-      body = buf.subarray(at);
-      at = buf.length;
-    }
-    if (body === undefined) break;
-    replies.push({ status, contentType: headers.get('content-type'), body });
-    offset = at;
-  }
-  return { replies, leftover: buf.length - offset };
-}
-
-type Ending = 'end' | 'reset' | 'idle' | 'timeout';
+type Ending = Exchange['ending'];
 
 interface Outcome {
   replies: Reply[];
@@ -316,44 +245,10 @@ interface Outcome {
   parseError: string | undefined;
 }
 
-function sendCase(port: number, item: Case): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    let done = false;
-    let idle: NodeJS.Timeout | undefined;
-    const finish = (ending: Ending): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(idle);
-      clearTimeout(overall);
-      socket.destroy();
-      const buf = Buffer.concat(chunks);
-      try {
-        const { replies, leftover } = parseReplies(buf, ending === 'end' || ending === 'reset');
-        resolve({ replies, ending, leftover, received: buf.length, parseError: undefined });
-      } catch (error) {
-        resolve({ replies: [], ending, leftover: buf.length, received: buf.length, parseError: `${(error as Error).message} in ${JSON.stringify(buf.toString('latin1').slice(0, 300))}` });
-      }
-    };
-    const overall = setTimeout(() => finish('timeout'), SOCKET_TIMEOUT_MS);
-    const arm = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => finish('idle'), IDLE_MS);
-    };
-    socket.on('connect', () => {
-      socket.write(item.wire);
-      if (item.halfClose) socket.end();
-      arm();
-    });
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      arm();
-    });
-    socket.on('end', () => finish('end'));
-    socket.on('close', () => finish('end'));
-    socket.on('error', () => finish('reset'));
-  });
+/** Sends one case on its own connection and reads every response (spec/helpers/raw-client.ts). */
+async function sendCase(port: number, item: Case): Promise<Outcome> {
+  const result = await exchangeAll(port, item.wire, { halfClose: item.halfClose, idleMs: IDLE_MS, timeoutMs: SOCKET_TIMEOUT_MS });
+  return { replies: result.replies, ending: result.ending, leftover: result.trailing, received: result.raw.length, parseError: result.parseError };
 }
 
 /** The request's header block, as the parser would see it (up to the first blank line). */
@@ -426,7 +321,7 @@ class Tally {
 /** The runtime's error bodies: the gateway shape, or the function-error shape. */
 function checkReply(reply: Reply): string | undefined {
   if (reply.status < 400) return undefined;
-  if (!/^application\/json/.test(reply.contentType ?? '')) return `a ${reply.status} that is not JSON`;
+  if (!/^application\/json/.test(reply.header('content-type') ?? '')) return `a ${reply.status} that is not JSON`;
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(reply.body.toString('utf8'));

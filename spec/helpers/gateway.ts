@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createGateway, type Gateway, type GatewayOptions, type InvocationSummary } from '../../lib/emulator.js';
+import { createGateway, type Gateway, type GatewayOptions, type InitializeReport, type InvocationSummary } from '../../lib/emulator.js';
 import { send, type Reply } from './http-client.js';
 import { FIXTURES } from './paths.js';
 
@@ -17,35 +17,54 @@ export const PROXY = '/2016-08-15/proxy/my-service/my-function';
 
 type TestContext = { after: (fn: () => unknown) => void };
 
-/** A Writable that keeps what is written to it. */
-export function sink(): { stream: Writable; text: () => string } {
+/** A Writable that keeps what is written to it; `written(pattern)` resolves once the text matches. */
+export function sink(): { stream: Writable; text: () => string; written: (pattern: RegExp) => Promise<void> } {
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       text += chunk.toString();
+      stream.emit('written');
       callback();
     },
   });
-  return { stream, text: () => text };
+  const written = (pattern: RegExp): Promise<void> => new Promise((resolve) => {
+    const check = (): void => {
+      if (!pattern.test(text)) return;
+      stream.off('written', check);
+      resolve();
+    };
+    stream.on('written', check);
+    check();
+  });
+  return { stream, text: () => text, written };
 }
 
 export interface Started {
   gateway: Gateway;
   port: number;
   out: () => string;
+  /** Resolves once the gateway's stdout matches `pattern`: the child's output comes through a pipe, on its own time. */
+  outWritten: (pattern: RegExp) => Promise<void>;
   err: () => string;
   invocations: InvocationSummary[];
+  initializations: InitializeReport[];
   restarts: string[];
 }
 
-/** Starts a gateway on a free port (closed after the test); `stdout`/`stderr` default to sinks kept in `out`/`err`. */
-export async function startGateway(t: TestContext, options: GatewayOptions): Promise<Started> {
+/**
+ * Starts a gateway on a free port, closed after the test when `t` is given; `stdout`/`stderr`
+ * default to sinks kept in `out`/`err`, and its events are recorded.
+ */
+export async function startGateway(t: TestContext | undefined, options: GatewayOptions): Promise<Started> {
   const out = sink();
   const err = sink();
   const gateway = await createGateway({ port: 0, stdout: out.stream, stderr: err.stream, stopTimeout: 2, ...options });
-  t.after(() => gateway.close());
-  const started: Started = { gateway, port: gateway.port, out: out.text, err: err.text, invocations: [], restarts: [] };
+  t?.after(() => gateway.close());
+  const started: Started = {
+    gateway, port: gateway.port, out: out.text, outWritten: out.written, err: err.text, invocations: [], initializations: [], restarts: [],
+  };
   gateway.on('invocation', (summary: InvocationSummary) => started.invocations.push(summary));
+  gateway.on('initialize', (report: InitializeReport) => started.initializations.push(report));
   gateway.on('restart', (event: { reason: string }) => started.restarts.push(event.reason));
   return started;
 }

@@ -175,21 +175,33 @@ export interface Exchange {
   /** Bytes after the last complete response (a response cut short). */
   trailing: number;
   raw: string;
+  /** Why the bytes could not be read as HTTP responses, if they could not (the replies are then empty). */
+  parseError: string | undefined;
 }
 
-/** Parses as many complete responses as `buf` holds (1xx skipped). `closed`: nothing more will come. */
+/**
+ * Parses as many complete responses as `buf` holds (1xx skipped); `closed`: nothing more will
+ * come, so a body without a length runs to the end. Strict, as a fuzz oracle must be: throws when
+ * the bytes are not HTTP/1.1 responses (a bad status line, header line or chunk size).
+ */
 export function parseReplies(buf: Buffer, closed: boolean): { replies: RawResponse[]; consumed: number } {
   const replies: RawResponse[] = [];
   let offset = 0;
-  for (;;) {
+  while (offset < buf.length) {
     const end = buf.indexOf('\r\n\r\n', offset, 'latin1');
-    if (end === -1) break;
+    if (end === -1) {
+      if (!/^HTTP\/1\.1 \d{0,3}/.test(buf.subarray(offset, offset + 12).toString('latin1')) && !'HTTP/1.1 '.startsWith(buf.subarray(offset, offset + 9).toString('latin1'))) {
+        throw new Error(`not an HTTP response: ${JSON.stringify(buf.subarray(offset, offset + 80).toString('latin1'))}`);
+      }
+      break;
+    }
     const lines = buf.subarray(offset, end).toString('latin1').split('\r\n');
-    const statusLine = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0]!);
-    if (!statusLine) throw new Error(`not an HTTP response: ${JSON.stringify(lines[0])}`);
+    const statusLine = /^HTTP\/1\.1 (\d{3}) [^\r\n]*$/.exec(lines[0]!);
+    if (!statusLine) throw new Error(`not an HTTP status line: ${JSON.stringify(lines[0])}`);
     const status = Number(statusLine[1]);
     const headers = lines.slice(1).map((line): [string, string] => {
       const colon = line.indexOf(':');
+      if (colon <= 0) throw new Error(`not a header line: ${JSON.stringify(line)}`);
       return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
     });
     const find = (name: string): string | undefined => headers.find(([n]) => n === name)?.[1];
@@ -198,39 +210,38 @@ export function parseReplies(buf: Buffer, closed: boolean): { replies: RawRespon
       offset = at;
       continue;
     }
-    let body: Buffer;
+    let body: Buffer | undefined;
     const length = find('content-length');
     if (find('transfer-encoding')?.toLowerCase() === 'chunked') {
       const parts: Buffer[] = [];
-      let complete = false;
       for (;;) {
         const lineEnd = buf.indexOf('\r\n', at, 'latin1');
         if (lineEnd === -1) break;
         const size = parseInt(buf.subarray(at, lineEnd).toString('latin1'), 16);
+        if (Number.isNaN(size)) throw new Error('bad chunk size in a response');
         if (size === 0) {
           const trailerEnd = buf.indexOf('\r\n\r\n', lineEnd - 2, 'latin1');
           if (trailerEnd === -1) break;
           at = trailerEnd + 4;
-          complete = true;
+          body = Buffer.concat(parts);
           break;
         }
         if (buf.length < lineEnd + 2 + size + 2) break;
         parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
         at = lineEnd + 2 + size + 2;
       }
-      if (!complete) break;
-      body = Buffer.concat(parts);
     } else if (length !== undefined) {
-      if (buf.length < at + Number(length)) break;
-      body = buf.subarray(at, at + Number(length));
-      at += Number(length);
+      if (buf.length >= at + Number(length)) {
+        body = buf.subarray(at, at + Number(length));
+        at += Number(length);
+      }
     } else if (status === 204 || status === 304) {
       body = Buffer.alloc(0);
-    } else {
-      if (!closed) break;
+    } else if (closed) {
       body = buf.subarray(at);
       at = buf.length;
     }
+    if (body === undefined) break;
     const text = body.toString('utf8');
     replies.push({ status, headers, body, text, header: find, json: () => JSON.parse(text) });
     offset = at;
@@ -263,8 +274,13 @@ export function exchangeAll(port: number, data: string | Buffer | (string | Buff
       clearTimeout(overall);
       socket.destroy();
       const buf = Buffer.concat(chunks);
-      const { replies, consumed } = parseReplies(buf, ending !== 'idle' && ending !== 'timeout');
-      resolve({ replies, ending, trailing: buf.length - consumed, raw: buf.toString('latin1') });
+      const raw = buf.toString('latin1');
+      try {
+        const { replies, consumed } = parseReplies(buf, ending !== 'idle' && ending !== 'timeout');
+        resolve({ replies, ending, trailing: buf.length - consumed, raw, parseError: undefined });
+      } catch (error) {
+        resolve({ replies: [], ending, trailing: buf.length, raw, parseError: `${(error as Error).message} in ${JSON.stringify(raw.slice(0, 300))}` });
+      }
     };
     const overall = setTimeout(() => finish('timeout'), timeoutMs);
     const arm = (): void => {
