@@ -3,8 +3,9 @@
  * does not close a connection that has not sent a whole request yet (Node's connection list
  * does not count it as idle), and `server.close()` stops the `headersTimeout` checker that would
  * have cut it off: a client that connected and sent nothing, or half a request, would hold the
- * exit up for the whole grace period. So the runtime keeps its own list: one entry per connection,
- * nothing per request.
+ * exit up for the whole grace period. So the runtime keeps its own list (also read for the
+ * credentials in flight when an uncaught error is printed): one entry per connection, nothing per
+ * request.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -27,6 +28,11 @@ function onConnection(this: TrackedServer, socket: Socket): void {
 
 function onClose(this: ServedSocket): void {
   this.server?.[kOpen]?.delete(this);
+}
+
+/** The connections `server` has open, as tracked since {@link trackConnections} (none before). */
+export function listConnections(server: Server): Iterable<Socket> {
+  return (server as TrackedServer)[kOpen] ?? [];
 }
 
 /**
