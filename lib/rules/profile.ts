@@ -53,7 +53,7 @@ const PROFILES: Record<Profile, ProfileRules> = { fc2: FC2_PROFILE, fc3: FC3_PRO
 export function resolveProfile(option?: string, env: NodeJS.ProcessEnv = process.env): ProfileRules {
   const name = option ?? (env[PROFILE_ENV] || undefined);
   if (name === undefined) return FC2_PROFILE;
-  const found = PROFILES[name as Profile];
+  const found = Object.hasOwn(PROFILES, name) ? PROFILES[name as Profile] : undefined;
   if (!found) {
     const where = option === undefined ? PROFILE_ENV : 'profile';
     throw new TypeError(`Unknown ${where} "${name}": use "fc2" or "fc3"`);
