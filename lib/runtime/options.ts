@@ -3,6 +3,7 @@
  */
 import { resolveLimits, type Limits, type LimitsOption } from '../rules/limits.js';
 import { checkPort } from '../rules/port.js';
+import { resolveProfile, type Profile, type ProfileRules } from '../rules/profile.js';
 import { parseLogThreshold, type LogThreshold } from './logger.js';
 
 /** Options of `createServer()` and `serve()`. Every key is optional. */
@@ -11,7 +12,15 @@ export interface Options {
   port?: number;
   /** Address to listen on; default `0.0.0.0` (FC cannot reach a server on 127.0.0.1). */
   host?: string;
-  /** FC's limits: `'fc3'`, or overrides in bytes. Default: the seed's (FC 2.0) values, or `FC_CONTAINER_LIMITS`. */
+  /**
+   * Which FC generation's rules apply: `'fc2'` (default) or `'fc3'` (FC 3.0's limits and its
+   * shorter header lists). Default: `FC_CONTAINER_PROFILE`, else `'fc2'`.
+   */
+  profile?: Profile;
+  /**
+   * FC's limits: `'fc3'`, or overrides in bytes, over the profile's. Default: the profile's values
+   * (FC 2.0's unless `profile` says otherwise), or `FC_CONTAINER_LIMITS`.
+   */
   limits?: LimitsOption;
   /** How long SIGTERM/SIGINT wait for in-flight requests (and then for `preStop`); default 10 000 ms. */
   shutdownTimeoutMs?: number;
@@ -50,6 +59,8 @@ export interface Options {
 export interface ResolvedOptions {
   port: number;
   host: string;
+  /** The profile's rules, resolved once for the server. */
+  profile: ProfileRules;
   limits: Limits;
   shutdownTimeoutMs: number;
   headersTimeoutMs: number;
@@ -100,10 +111,12 @@ function checkDuration(value: number | undefined, fallback: number, where: strin
 export function resolveOptions(options: Options = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   const healthPath = options.healthPath ?? '';
   if (healthPath && !healthPath.startsWith('/')) throw new TypeError(`healthPath must start with "/", got "${healthPath}"`);
+  const profile = resolveProfile(options.profile, env);
   return {
     port: resolvePort(options.port, env),
     host: options.host ?? DEFAULT_HOST,
-    limits: resolveLimits(options.limits, env),
+    profile,
+    limits: resolveLimits(options.limits, env, profile.limits),
     shutdownTimeoutMs: checkDuration(options.shutdownTimeoutMs, DEFAULT_SHUTDOWN_TIMEOUT_MS, 'shutdownTimeoutMs'),
     headersTimeoutMs: checkDuration(options.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs'),
     bodyTimeoutMs: checkDuration(options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, 'bodyTimeoutMs'),

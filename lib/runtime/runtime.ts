@@ -44,6 +44,11 @@ export class Runtime implements ContextRuntime {
   readonly storage: AsyncLocalStorage<Context> | undefined;
   /** Watches bodies still arriving, for `bodyTimeoutMs`. */
   readonly bodyWatch: BodyWatch;
+  /** The profile's request headers an HTTP function never sees, and their names' lengths (the scan's pre-check). */
+  readonly hiddenRequestHeaders: ReadonlySet<string>;
+  readonly hiddenNameLengths: ReadonlySet<number>;
+  /** The profile's response headers a function cannot set (besides `x-fc-*` but `x-fc-status`). */
+  readonly forbiddenResponseHeaders: ReadonlySet<string>;
 
   constructor(
     handlers: Handlers,
@@ -59,6 +64,11 @@ export class Runtime implements ContextRuntime {
     this.environmentSecrets = readEnvironmentSecrets();
     this.storage = options.asyncContext ? getContextStorage() : undefined;
     this.bodyWatch = new BodyWatch(options.bodyTimeoutMs, onBodyStall);
+    // Resolved once per server, so the hot path reads fields and allocates nothing for the profile.
+    const { profile } = options;
+    this.hiddenRequestHeaders = profile.hiddenRequestHeaders;
+    this.hiddenNameLengths = new Set([...profile.hiddenRequestHeaders].map((name) => name.length));
+    this.forbiddenResponseHeaders = profile.forbiddenResponseHeaders;
   }
 
   /** Made on first use (a handler reading `context.signal`, or shutdown), not at cold start. */
