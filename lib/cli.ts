@@ -39,8 +39,8 @@ taken as the Node-style "http" handler (an Express or Koa app's callback fits).
 Options:
   --port <n>               Port (default: FC_CUSTOM_LISTEN_PORT, FC_SERVER_PORT, else 9000)
   --host <address>         Address (default 0.0.0.0; FC cannot reach 127.0.0.1)
-  --profile <name>         "fc2" or "fc3": which FC generation's limits and header rules
-                           apply (default: FC_CONTAINER_PROFILE, else fc2)
+  --profile <name>         "fc2" or "fc3": which FC generation's limits, header rules and log
+                           format apply (default: FC_CONTAINER_PROFILE, else fc2)
   --limits <preset>        "fc3" for FC 3.0's limits only, over the profile's (default:
                            FC_CONTAINER_LIMITS, else the profile's)
   --health-path <path>     Answer GET <path> with 200 at once (FC's health check)

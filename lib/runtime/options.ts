@@ -4,6 +4,7 @@
 import { resolveLimits, type Limits, type LimitsOption } from '../rules/limits.js';
 import { checkPort } from '../rules/port.js';
 import { resolveProfile, type Profile, type ProfileRules } from '../rules/profile.js';
+import { readLogLevelEnv } from './log-format.js';
 import { parseLogThreshold, type LogThreshold } from './logger.js';
 
 /** Options of `createServer()` and `serve()`. Every key is optional. */
@@ -13,8 +14,8 @@ export interface Options {
   /** Address to listen on; default `0.0.0.0` (FC cannot reach a server on 127.0.0.1). */
   host?: string;
   /**
-   * Which FC generation's rules apply: `'fc2'` (default) or `'fc3'` (FC 3.0's limits and its
-   * shorter header lists). Default: `FC_CONTAINER_PROFILE`, else `'fc2'`.
+   * Which FC generation's rules apply: `'fc2'` (default) or `'fc3'` (FC 3.0's limits, its shorter
+   * header lists, its log time format and `ALIYUN_FC_LOG_LEVEL`). Default: `FC_CONTAINER_PROFILE`, else `'fc2'`.
    */
   profile?: Profile;
   /**
@@ -36,7 +37,10 @@ export interface Options {
   healthPath?: string;
   /** Print FC's `FC Invoke Start/End RequestId:` markers; default true. */
   markers?: boolean;
-  /** Lowest level `context.logger` and the runtime print; default `'debug'` (everything); `'silent'` for none. */
+  /**
+   * Lowest level `context.logger` and the runtime print; default `'debug'` (everything), or under
+   * the `fc3` profile `ALIYUN_FC_LOG_LEVEL` when set; `'silent'` for none.
+   */
   logLevel?: LogThreshold;
   /**
    * On FC's default domain the path starts with `x-fc-base-path`
@@ -112,6 +116,8 @@ export function resolveOptions(options: Options = {}, env: NodeJS.ProcessEnv = p
   const healthPath = options.healthPath ?? '';
   if (healthPath && !healthPath.startsWith('/')) throw new TypeError(`healthPath must start with "/", got "${healthPath}"`);
   const profile = resolveProfile(options.profile, env);
+  // FC 3.0's runtime reads its level variable; FC 2.0's has none, so under fc2 it changes nothing.
+  const logLevel = options.logLevel ?? (profile.name === 'fc3' ? readLogLevelEnv(env) : undefined);
   return {
     port: resolvePort(options.port, env),
     host: options.host ?? DEFAULT_HOST,
@@ -122,7 +128,7 @@ export function resolveOptions(options: Options = {}, env: NodeJS.ProcessEnv = p
     bodyTimeoutMs: checkDuration(options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, 'bodyTimeoutMs'),
     healthPath,
     markers: options.markers ?? true,
-    logLevel: parseLogThreshold(options.logLevel),
+    logLevel: parseLogThreshold(logLevel),
     stripBasePath: options.stripBasePath ?? true,
     asyncContext: (options.asyncContext ?? false) || (options.formatConsole ?? false),
     formatConsole: options.formatConsole ?? false,

@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { BodyWatch } from './body-timeout.js';
 import { getEvents } from './builtins.js';
 import { InitializeGate } from './initialize.js';
+import { formatIsoTime, formatSpacedTime, type LogTimeFormat } from './log-format.js';
 import { isLevelEnabled, readEnvironmentSecrets, type LogLevel, type LogThreshold } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -49,6 +50,8 @@ export class Runtime implements ContextRuntime {
   readonly hiddenNameLengths: ReadonlySet<number>;
   /** The profile's response headers a function cannot set (besides `x-fc-*` but `x-fc-status`). */
   readonly forbiddenResponseHeaders: ReadonlySet<string>;
+  /** The profile's log time stamp (log-format.ts). */
+  readonly logTime: LogTimeFormat;
 
   constructor(
     handlers: Handlers,
@@ -69,6 +72,7 @@ export class Runtime implements ContextRuntime {
     this.hiddenRequestHeaders = profile.hiddenRequestHeaders;
     this.hiddenNameLengths = new Set([...profile.hiddenRequestHeaders].map((name) => name.length));
     this.forbiddenResponseHeaders = profile.forbiddenResponseHeaders;
+    this.logTime = profile.name === 'fc3' ? formatSpacedTime : formatIsoTime;
   }
 
   /** Made on first use (a handler reading `context.signal`, or shutdown), not at cold start. */
