@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 // Values come from the package's entry only, so the bundled dist/cli.js loads the core once.
-import { HANDLER_NAMES, serve, type Handlers, type LimitsPreset, type LogThreshold } from './index.js';
+import { HANDLER_NAMES, serve, type Handlers, type LimitsPreset, type LogThreshold, type Profile } from './index.js';
 // A leaf module with no state: the bundle may carry its own copy.
 import { readEnvironmentSecrets, redact } from './rules/redact.js';
 
@@ -39,7 +39,10 @@ taken as the Node-style "http" handler (an Express or Koa app's callback fits).
 Options:
   --port <n>               Port (default: FC_CUSTOM_LISTEN_PORT, FC_SERVER_PORT, else 9000)
   --host <address>         Address (default 0.0.0.0; FC cannot reach 127.0.0.1)
-  --limits <preset>        "fc3" for FC 3.0's limits (default: FC_CONTAINER_LIMITS, else FC 2.0's)
+  --profile <name>         "fc2" or "fc3": which FC generation's limits, header rules and log
+                           format apply (default: FC_CONTAINER_PROFILE, else fc2)
+  --limits <preset>        "fc3" for FC 3.0's limits only, over the profile's (default:
+                           FC_CONTAINER_LIMITS, else the profile's)
   --health-path <path>     Answer GET <path> with 200 at once (FC's health check)
   --shutdown-timeout <ms>  How long SIGTERM waits for in-flight requests (default 10000)
   --headers-timeout <ms>   Cut off a client that has not sent its headers (default 30000)
@@ -149,6 +152,7 @@ async function runServe(args: string[]): Promise<void> {
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
+        profile: { type: 'string' },
         limits: { type: 'string' },
         'health-path': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
@@ -189,10 +193,13 @@ async function runServe(args: string[]): Promise<void> {
   }
   const limits = values.limits;
   if (limits !== undefined && limits !== 'fc3') fail(`--limits takes "fc3", got "${limits}"`);
+  const profile = values.profile;
+  if (profile !== undefined && profile !== 'fc2' && profile !== 'fc3') fail(`--profile takes "fc2" or "fc3", got "${profile}"`);
   try {
     await serve(handlers, {
       port: parseNumber(values.port, '--port'),
       host: values.host,
+      profile: profile as Profile | undefined,
       limits: limits as LimitsPreset | undefined,
       healthPath: values['health-path'],
       shutdownTimeoutMs: parseNumber(values['shutdown-timeout'], '--shutdown-timeout'),

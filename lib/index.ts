@@ -15,6 +15,7 @@ export type { Handlers, InvokeHandler, InitializeHandler, HttpHandler, FetchHand
 export type { Options } from './runtime/options.js';
 export { DEFAULT_LIMITS, FC3_LIMITS } from './rules/limits.js';
 export type { Limits, LimitsOption, LimitsPreset } from './rules/limits.js';
+export type { Profile } from './rules/profile.js';
 export { ERRORS, GatewayError, LimitError, FunctionError } from './rules/errors.js';
 export type { FunctionErrorBody, GatewayErrorCode } from './rules/errors.js';
 export type { Logger, LogLevel, LogThreshold } from './runtime/logger.js';

@@ -104,7 +104,8 @@ export async function serve(handlers: Handlers = {}, options: Options = {}): Pro
   if (runtime.logThreshold !== 'silent') {
     const address = server.address();
     const shown = typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
-    writeOut(`fc-container listening on ${shown}\n`);
+    // The profile named, so a log shows which FC generation's rules the server applied.
+    writeOut(`fc-container listening on ${shown} (profile ${runtime.options.profile.name})\n`);
   }
   return server;
 }

@@ -48,10 +48,10 @@ export const FORBIDDEN_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
-/** True for a lower-case response header name a function may not set. */
-export function isForbiddenResponseHeader(name: string): boolean {
+/** True for a lower-case response header name a function may not set (`forbidden`: a profile's list). */
+export function isForbiddenResponseHeader(name: string, forbidden: ReadonlySet<string> = FORBIDDEN_RESPONSE_HEADERS): boolean {
   if (name.startsWith('x-fc-')) return name !== 'x-fc-status';
-  return FORBIDDEN_RESPONSE_HEADERS.has(name);
+  return forbidden.has(name);
 }
 
 /** Forbidden response headers the framing replaces with their true values: no side warns about them. */
@@ -92,14 +92,14 @@ export interface RequestHeaderScan {
 }
 
 /** Lengths of the hidden request header names, to skip the string compare for every other header. */
-const HIDDEN_NAME_LENGTHS = new Set([...HIDDEN_REQUEST_HEADERS].map((name) => name.length));
+export const HIDDEN_NAME_LENGTHS: ReadonlySet<number> = new Set([...HIDDEN_REQUEST_HEADERS].map((name) => name.length));
 
 /**
  * One pass over `req.rawHeaders` (name, value, name, value, ...), which Node keeps as strings
  * decoded one byte per character, so `.length` is the byte count. Header names arrive in any case
- * from a local client; FC sends them lower-case.
+ * from a local client; FC sends them lower-case. `hidden` and `hiddenLengths` are a profile's list and its names' lengths.
  */
-export function scanRequestHeaders(raw: string[], out: RequestHeaderScan): void {
+export function scanRequestHeaders(raw: string[], out: RequestHeaderScan, hidden = HIDDEN_REQUEST_HEADERS, hiddenLengths = HIDDEN_NAME_LENGTHS): void {
   let bytes = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -116,7 +116,7 @@ export function scanRequestHeaders(raw: string[], out: RequestHeaderScan): void 
       if (name.toLowerCase() === 'content-length') out.contentLength = Number(value);
     } else if (n === 17) {
       if (name.toLowerCase() === 'transfer-encoding') out.chunked = true;
-    } else if (HIDDEN_NAME_LENGTHS.has(n) && HIDDEN_REQUEST_HEADERS.has(name.toLowerCase())) {
+    } else if (hiddenLengths.has(n) && hidden.has(name.toLowerCase())) {
       out.hasHiddenHeaders = true;
       if (UNCOUNTED_REQUEST_HEADERS.has(name.toLowerCase())) bytes -= n + value.length;
     }
@@ -165,16 +165,16 @@ function parseSeconds(value: string): number {
  * `rawHeaders` up to the header count Node stored when parsing, so they are built first (from the
  * full list) and trimmed after; a shorter `rawHeaders` read later would run past its end.
  */
-export function hideRequestHeaders(req: IncomingMessage): void {
+export function hideRequestHeaders(req: IncomingMessage, hidden = HIDDEN_REQUEST_HEADERS): void {
   const { headers, headersDistinct } = req;
-  for (const name of HIDDEN_REQUEST_HEADERS) {
+  for (const name of hidden) {
     delete headers[name];
     delete headersDistinct[name];
   }
   const raw = req.rawHeaders;
   const kept: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    if (!HIDDEN_REQUEST_HEADERS.has(raw[i]!.toLowerCase())) kept.push(raw[i]!, raw[i + 1]!);
+    if (!hidden.has(raw[i]!.toLowerCase())) kept.push(raw[i]!, raw[i + 1]!);
   }
   req.rawHeaders = kept;
 }
@@ -225,20 +225,20 @@ export function holdsNoHeaders(res: ServerResponse): boolean {
 }
 
 /**
- * The object given to `writeHead(status, headers)` without the names a function may not set (each
- * heard by `onStripped` with `owner`) and without undefined values, as
+ * The object given to `writeHead(status, headers)` without the names a function may not set under
+ * `forbidden` (each heard by `onStripped` with `owner`) and without undefined values, as
  * {@link applyWriteHeadHeaders} skips them: the object itself when nothing is to go, else a copy.
  * For a response that {@link holdsNoHeaders}, this lets Node write the headers straight from the
  * object, without storing each one first.
  */
-export function filterHeaderObject<T>(headers: OutgoingHttpHeaders, owner: T, onStripped: (owner: T, name: string) => void): OutgoingHttpHeaders {
+export function filterHeaderObject<T>(headers: OutgoingHttpHeaders, owner: T, onStripped: (owner: T, name: string) => void, forbidden = FORBIDDEN_RESPONSE_HEADERS): OutgoingHttpHeaders {
   let kept: OutgoingHttpHeaders | undefined;
   for (const name in headers) {
     const value = headers[name];
     let drop = value === undefined;
     if (!drop) {
       const lower = name.toLowerCase();
-      drop = isForbiddenResponseHeader(lower);
+      drop = isForbiddenResponseHeader(lower, forbidden);
       if (drop) onStripped(owner, lower);
     }
     if (drop && kept === undefined) {
@@ -277,12 +277,12 @@ function countHeaderLineBytes(name: string, value: OutgoingHttpHeader | undefine
  * Strips the forbidden response headers from `res` and returns the bytes (name + value, summed
  * per line, so each value of an array counts its name again; Node writes header strings one
  * byte per character, so `.length` is the byte count) of what is left: the figure FC's
- * response-header limit applies to. `onStripped` hears each removed name with `owner`.
+ * response-header limit applies to. `onStripped` hears each removed name with `owner`; `forbidden` is a profile's list.
  */
-export function stripResponseHeaders<T>(res: ServerResponse, owner: T, onStripped: (owner: T, name: string) => void): number {
+export function stripResponseHeaders<T>(res: ServerResponse, owner: T, onStripped: (owner: T, name: string) => void, forbidden = FORBIDDEN_RESPONSE_HEADERS): number {
   let bytes = 0;
   for (const name of res.getHeaderNames()) {
-    if (isForbiddenResponseHeader(name)) {
+    if (isForbiddenResponseHeader(name, forbidden)) {
       removePlatformHeader(res, name);
       onStripped(owner, name);
       continue;

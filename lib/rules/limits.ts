@@ -72,12 +72,13 @@ export function resolveLimitsPreset(option?: LimitsOption, env: NodeJS.ProcessEn
  * `FC_CONTAINER_LIMITS` (empty or unset: the seed defaults). An object's `preset` wins over the
  * environment; its other keys override single values. Throws a `TypeError` naming the key for an
  * unknown preset or a value that is not a non-negative whole number, at start-up rather than on
- * the first request.
+ * the first request. `profileLimits` (a profile's, profile.ts) stand in for the seed defaults:
+ * a preset, from the option or the environment, overrides them.
  */
-export function resolveLimits(option?: LimitsOption, env: NodeJS.ProcessEnv = process.env): Limits {
+export function resolveLimits(option?: LimitsOption, env: NodeJS.ProcessEnv = process.env, profileLimits: Readonly<Limits> = DEFAULT_LIMITS): Limits {
   const envPreset = env[LIMITS_ENV] || undefined;
   const preset = resolveLimitsPreset(option, env);
-  let base: Readonly<Limits> = DEFAULT_LIMITS;
+  let base: Readonly<Limits> = profileLimits;
   if (preset !== undefined) {
     const found = PRESETS[preset as LimitsPreset];
     if (!found) {

@@ -4,8 +4,9 @@
  * does, so a migrated app's own logs carry the request id. Outside a handler they print as usual.
  */
 import { getContext } from './async-context.js';
+import { kLogTime } from './context.js';
+import { writeLogText } from './log-format.js';
 import { formatLogLine, redact, type LogLevel } from './logger.js';
-import { writeOut } from './output.js';
 
 const METHODS: readonly ['log' | 'info' | 'debug' | 'warn' | 'error', LogLevel][] = [
   ['log', 'info'],
@@ -34,7 +35,7 @@ export function installConsoleFormat(): void {
         original(...args);
         return;
       }
-      writeOut(redact(formatLogLine(level, context.requestId, args), context.secrets));
+      writeLogText(redact(formatLogLine(level, context.requestId, args, context[kLogTime]), context.secrets));
     };
   }
 }

@@ -5,6 +5,10 @@
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { REDACTED, RequestLogger, type Logger, type LogThreshold } from './logger.js';
+import type { LogTimeFormat } from './log-format.js';
+
+/** The key of a context's log time stamp, read by `formatConsole` (console.ts). */
+export const kLogTime = Symbol('fc-container.logTime');
 
 /** Aborts a context's signal, if a handler created it; the runtime's, not part of the API. */
 export const kAbort = Symbol('fc-container.abort');
@@ -70,6 +74,8 @@ export interface TracingMeta {
 /** What a {@link Context} needs from the runtime. */
 export interface ContextRuntime {
   readonly logThreshold: LogThreshold;
+  /** The profile's log time stamp. */
+  readonly logTime: LogTimeFormat;
   readonly environmentSecrets: readonly string[];
   /** Aborted when the server starts shutting down. */
   readonly shutdownSignal: AbortSignal;
@@ -176,7 +182,7 @@ export class Context {
 
   /** FC's log format with this request's id: `<time> <requestId> [info] <message>`. */
   get logger(): Logger {
-    return this.#logger ??= new RequestLogger(this.requestId, this.#source.runtime.logThreshold, this.secrets);
+    return this.#logger ??= new RequestLogger(this.requestId, this.#source.runtime.logThreshold, this.secrets, this.#source.runtime.logTime);
   }
 
   /**
@@ -236,6 +242,11 @@ export class Context {
     const own = [this.#header('x-fc-access-key-secret'), this.#header('x-fc-security-token')].filter(Boolean);
     const fromEnv = this.#source.runtime.environmentSecrets;
     return this.#secrets = own.length === 0 ? fromEnv : own.concat(fromEnv);
+  }
+
+  /** The runtime's log time stamp, for `formatConsole` (a symbol key: not part of the API). */
+  get [kLogTime](): LogTimeFormat {
+    return this.#source.runtime.logTime;
   }
 
   /** A plain copy for `JSON.stringify`, secrets redacted. */

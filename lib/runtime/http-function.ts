@@ -31,7 +31,7 @@ export async function runHttp(inv: Invocation, handler: HttpHandler): Promise<vo
   const { options } = runtime;
   (req as FcRequest)[kInvocation] = inv;
   (res as FcResponse)[kInvocation] = inv;
-  if (inv.hasHiddenHeaders) hideRequestHeaders(req);
+  if (inv.hasHiddenHeaders) hideRequestHeaders(req, runtime.hiddenRequestHeaders);
   if (inv.basePath && options.stripBasePath) req.url = stripBasePath(req.url ?? '/', inv.basePath);
   // A body without content-length could run past the limit: count it as the parser delivers it.
   if (inv.contentLength === -1 && inv.chunked) {

@@ -38,13 +38,13 @@ export function writeHeadChecked(
   if (headers !== undefined && headers !== null && !Array.isArray(headers) && holdsNoHeaders(this)) {
     // The usual writeHead(status, { ... }) with nothing set before: Node writes from the object,
     // and, as on a plain Node server, getHeader() does not see those headers afterwards.
-    headers = filterHeaderObject(headers as OutgoingHttpHeaders, inv, warnStripped);
+    headers = filterHeaderObject(headers as OutgoingHttpHeaders, inv, warnStripped, inv.runtime.forbiddenResponseHeaders);
     bytes = countHeaderBytes(headers as OutgoingHttpHeaders);
   } else {
     if (headers) applyWriteHeadHeaders(this, headers as OutgoingHttpHeaders);
     headers = undefined;
     const measured = getMeasuredLength(this);
-    bytes = stripResponseHeaders(this, inv, warnStripped);
+    bytes = stripResponseHeaders(this, inv, warnStripped, inv.runtime.forbiddenResponseHeaders);
     restoreMeasuredLength(this, measured);
   }
   if (inv.runtime.draining) this.shouldKeepAlive = false;

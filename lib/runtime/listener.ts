@@ -70,7 +70,7 @@ export function handleRequest(runtime: Runtime, req: IncomingMessage, res: Serve
   }
 
   const inv = new Invocation(req, res, runtime);
-  scanRequestHeaders(req.rawHeaders, inv);
+  scanRequestHeaders(req.rawHeaders, inv, runtime.hiddenRequestHeaders, runtime.hiddenNameLengths);
   if (!inv.requestId) inv.requestId = createLocalRequestId();
   inv.route = resolveControlPath(inv.controlPath, req.method, url);
   if (runtime.draining) res.shouldKeepAlive = false;

@@ -3,7 +3,7 @@
  * `writeOut` (output.ts), the same sink as FC's request markers, so they keep their order.
  */
 import { getUtil } from './builtins.js';
-import { writeOut } from './output.js';
+import { formatIsoTime, writeLogText, type LogTimeFormat } from './log-format.js';
 import { redact } from '../rules/redact.js';
 
 export { readEnvironmentSecrets, redact, REDACTED } from '../rules/redact.js';
@@ -36,11 +36,12 @@ export interface Logger {
 
 /**
  * Formats one log line as FC's built-in Node.js runtime does
- * (`2023-04-01T10:04:19.024Z 19b3...2f4e [info] hello,fc`), the level in lower case as that
- * runtime prints it. `message` is formatted like `console.log` (`%s`, `%o`, objects inspected).
+ * (`2023-04-01T10:04:19.024Z 19b3...2f4e [info] hello,fc`; FC 3.0's time is `time`'s, see
+ * log-format.ts), the level in lower case as that runtime prints it. `message` is formatted like
+ * `console.log` (`%s`, `%o`, objects inspected).
  */
-export function formatLogLine(level: LogLevel, requestId: string, args: readonly unknown[]): string {
-  return new Date().toISOString() + ' ' + requestId + ' [' + level + '] ' + getUtil().format(...args) + '\n';
+export function formatLogLine(level: LogLevel, requestId: string, args: readonly unknown[], time: LogTimeFormat = formatIsoTime): string {
+  return time(new Date()) + ' ' + requestId + ' [' + level + '] ' + getUtil().format(...args) + '\n';
 }
 
 /**
@@ -51,11 +52,13 @@ export class RequestLogger implements Logger {
   readonly #requestId: string;
   readonly #rank: number;
   readonly #secrets: readonly string[];
+  readonly #time: LogTimeFormat;
 
-  constructor(requestId: string, threshold: LogThreshold, secrets: readonly string[]) {
+  constructor(requestId: string, threshold: LogThreshold, secrets: readonly string[], time: LogTimeFormat = formatIsoTime) {
     this.#requestId = requestId;
     this.#rank = LEVEL_RANK[threshold];
     this.#secrets = secrets;
+    this.#time = time;
   }
 
   debug(...args: unknown[]): void { this.#write('debug', args); }
@@ -66,7 +69,7 @@ export class RequestLogger implements Logger {
 
   #write(level: LogLevel, args: readonly unknown[]): void {
     if (LEVEL_RANK[level] < this.#rank) return;
-    writeOut(redact(formatLogLine(level, this.#requestId, args), this.#secrets));
+    writeLogText(redact(formatLogLine(level, this.#requestId, args, this.#time), this.#secrets));
   }
 
   /** Hides the secrets it holds from `util.inspect` and `console.log(context)`. */

@@ -3,6 +3,8 @@
  */
 import { resolveLimits, type Limits, type LimitsOption } from '../rules/limits.js';
 import { checkPort } from '../rules/port.js';
+import { resolveProfile, type Profile, type ProfileRules } from '../rules/profile.js';
+import { readLogLevelEnv } from './log-format.js';
 import { parseLogThreshold, type LogThreshold } from './logger.js';
 
 /** Options of `createServer()` and `serve()`. Every key is optional. */
@@ -11,7 +13,15 @@ export interface Options {
   port?: number;
   /** Address to listen on; default `0.0.0.0` (FC cannot reach a server on 127.0.0.1). */
   host?: string;
-  /** FC's limits: `'fc3'`, or overrides in bytes. Default: the seed's (FC 2.0) values, or `FC_CONTAINER_LIMITS`. */
+  /**
+   * Which FC generation's rules apply: `'fc2'` (default) or `'fc3'` (FC 3.0's limits, its shorter
+   * header lists, its log time format and `ALIYUN_FC_LOG_LEVEL`). Default: `FC_CONTAINER_PROFILE`, else `'fc2'`.
+   */
+  profile?: Profile;
+  /**
+   * FC's limits: `'fc3'`, or overrides in bytes, over the profile's. Default: the profile's values
+   * (FC 2.0's unless `profile` says otherwise), or `FC_CONTAINER_LIMITS`.
+   */
   limits?: LimitsOption;
   /** How long SIGTERM/SIGINT wait for in-flight requests (and then for `preStop`); default 10 000 ms. */
   shutdownTimeoutMs?: number;
@@ -27,7 +37,10 @@ export interface Options {
   healthPath?: string;
   /** Print FC's `FC Invoke Start/End RequestId:` markers; default true. */
   markers?: boolean;
-  /** Lowest level `context.logger` and the runtime print; default `'debug'` (everything); `'silent'` for none. */
+  /**
+   * Lowest level `context.logger` and the runtime print; default `'debug'` (everything), or under
+   * the `fc3` profile `ALIYUN_FC_LOG_LEVEL` when set; `'silent'` for none.
+   */
   logLevel?: LogThreshold;
   /**
    * On FC's default domain the path starts with `x-fc-base-path`
@@ -50,6 +63,8 @@ export interface Options {
 export interface ResolvedOptions {
   port: number;
   host: string;
+  /** The profile's rules, resolved once for the server. */
+  profile: ProfileRules;
   limits: Limits;
   shutdownTimeoutMs: number;
   headersTimeoutMs: number;
@@ -100,16 +115,20 @@ function checkDuration(value: number | undefined, fallback: number, where: strin
 export function resolveOptions(options: Options = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   const healthPath = options.healthPath ?? '';
   if (healthPath && !healthPath.startsWith('/')) throw new TypeError(`healthPath must start with "/", got "${healthPath}"`);
+  const profile = resolveProfile(options.profile, env);
+  // FC 3.0's runtime reads its level variable; FC 2.0's has none, so under fc2 it changes nothing.
+  const logLevel = options.logLevel ?? (profile.name === 'fc3' ? readLogLevelEnv(env) : undefined);
   return {
     port: resolvePort(options.port, env),
     host: options.host ?? DEFAULT_HOST,
-    limits: resolveLimits(options.limits, env),
+    profile,
+    limits: resolveLimits(options.limits, env, profile.limits),
     shutdownTimeoutMs: checkDuration(options.shutdownTimeoutMs, DEFAULT_SHUTDOWN_TIMEOUT_MS, 'shutdownTimeoutMs'),
     headersTimeoutMs: checkDuration(options.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs'),
     bodyTimeoutMs: checkDuration(options.bodyTimeoutMs, DEFAULT_BODY_TIMEOUT_MS, 'bodyTimeoutMs'),
     healthPath,
     markers: options.markers ?? true,
-    logLevel: parseLogThreshold(options.logLevel),
+    logLevel: parseLogThreshold(logLevel),
     stripBasePath: options.stripBasePath ?? true,
     asyncContext: (options.asyncContext ?? false) || (options.formatConsole ?? false),
     formatConsole: options.formatConsole ?? false,

@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { BodyWatch } from './body-timeout.js';
 import { getEvents } from './builtins.js';
 import { InitializeGate } from './initialize.js';
+import { formatIsoTime, formatSpacedTime, type LogTimeFormat } from './log-format.js';
 import { isLevelEnabled, readEnvironmentSecrets, type LogLevel, type LogThreshold } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -44,6 +45,13 @@ export class Runtime implements ContextRuntime {
   readonly storage: AsyncLocalStorage<Context> | undefined;
   /** Watches bodies still arriving, for `bodyTimeoutMs`. */
   readonly bodyWatch: BodyWatch;
+  /** The profile's request headers an HTTP function never sees, and their names' lengths (the scan's pre-check). */
+  readonly hiddenRequestHeaders: ReadonlySet<string>;
+  readonly hiddenNameLengths: ReadonlySet<number>;
+  /** The profile's response headers a function cannot set (besides `x-fc-*` but `x-fc-status`). */
+  readonly forbiddenResponseHeaders: ReadonlySet<string>;
+  /** The profile's log time stamp (log-format.ts). */
+  readonly logTime: LogTimeFormat;
 
   constructor(
     handlers: Handlers,
@@ -59,6 +67,12 @@ export class Runtime implements ContextRuntime {
     this.environmentSecrets = readEnvironmentSecrets();
     this.storage = options.asyncContext ? getContextStorage() : undefined;
     this.bodyWatch = new BodyWatch(options.bodyTimeoutMs, onBodyStall);
+    // Resolved once per server, so the hot path reads fields and allocates nothing for the profile.
+    const { profile } = options;
+    this.hiddenRequestHeaders = profile.hiddenRequestHeaders;
+    this.hiddenNameLengths = new Set([...profile.hiddenRequestHeaders].map((name) => name.length));
+    this.forbiddenResponseHeaders = profile.forbiddenResponseHeaders;
+    this.logTime = profile.name === 'fc3' ? formatSpacedTime : formatIsoTime;
   }
 
   /** Made on first use (a handler reading `context.signal`, or shutdown), not at cold start. */

@@ -61,10 +61,10 @@ async function runPreStop(runtime: Runtime, preStop: (context: Context) => unkno
   try {
     const finished = await settleWithin(Promise.resolve().then(() => preStop(context)), timeoutMs);
     if (!finished && runtime.shouldLog('error')) {
-      writeOut(formatLogLine('error', requestId, [`preStop did not finish within ${timeoutMs} ms`]));
+      writeOut(formatLogLine('error', requestId, [`preStop did not finish within ${timeoutMs} ms`], runtime.logTime));
     }
   } catch (error) {
-    if (runtime.shouldLog('error')) writeOut(redact(formatLogLine('error', requestId, [getUtil().inspect(error)]), context.secrets));
+    if (runtime.shouldLog('error')) writeOut(redact(formatLogLine('error', requestId, [getUtil().inspect(error)], runtime.logTime), context.secrets));
   }
   if (runtime.options.markers) writeMarker('PreStop', 'End', requestId);
 }
@@ -112,7 +112,7 @@ export function installSignalHandlers(server: Server, runtime: Runtime): void {
     const secrets = (context ? context.secrets : runtime.environmentSecrets).concat(collectInFlightSecrets(server));
     writeOut(redact(formatLogLine('error', context?.requestId ?? '-', [
       `Uncaught exception outside a handler; shutting down: ${getUtil().inspect(error)}`,
-    ]), secrets));
+    ], runtime.logTime), secrets));
     stop('uncaught exception', 1);
   };
   // Node calls signal listeners with (signal, number): pass the name only.
