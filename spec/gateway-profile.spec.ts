@@ -1,19 +1,66 @@
 /**
  * The profile switch through the gateway: FC 2.0's rules by default, FC 3.0's with `profile:
- * 'fc3'`, `--profile fc3` or FC_CONTAINER_PROFILE=fc3. The profile handed to the command; limits
- * per profile and `limits` over the profile; the start-up line; an unknown profile refused.
+ * 'fc3'`, `--profile fc3` or FC_CONTAINER_PROFILE=fc3. Request ids in each platform's shape on
+ * every request the gateway sends and answers; the profile handed to the command; limits per
+ * profile and `limits` over the profile; the start-up line; an unknown profile refused.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createGateway, type GatewayOptions } from '../lib/emulator.js';
+import { createGateway, newRequestId, type GatewayOptions } from '../lib/emulator.js';
 import { runCli } from './helpers/child-server.js';
 import { startEmulator } from './helpers/emulate.js';
-import { FC3, PROXY, RECORDER, post, startGateway } from './helpers/gateway.js';
+import { FC3, PROXY, RECORDER, post, startGateway, until } from './helpers/gateway.js';
 import { send } from './helpers/http-client.js';
 import { FIXTURES } from './helpers/paths.js';
+import { sendRaw } from './helpers/raw-client.js';
 
 const BARE = [process.execPath, join(FIXTURES, 'emu-bare.cjs')];
+/** FC 2.0's ids: the gateway's `1-<8 hex seconds>-<24 hex>` so far. */
+const FC2_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+/** FC 3.0's ids: `1-<8 hex seconds>-<8 hex>-<12 hex>`. */
+const FC3_ID = /^1-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{12}$/;
+const SHAPES = { fc2: FC2_ID, fc3: FC3_ID } as const;
+
+describe('request ids in the profile\'s shape', () => {
+  test('newRequestId: fc2\'s shape by default, 1-<hex seconds>-<8 hex>-<12 hex> for fc3, fresh each time', () => {
+    assert.match(newRequestId(), FC2_ID);
+    assert.match(newRequestId('fc2'), FC2_ID);
+    const id = newRequestId('fc3');
+    assert.match(id, FC3_ID);
+    assert.ok(Math.abs(parseInt(id.slice(2, 10), 16) - Date.now() / 1000) < 5, `${id} begins with the hex seconds`);
+    assert.notEqual(newRequestId('fc3'), newRequestId('fc3'));
+    assert.notEqual(newRequestId(), newRequestId());
+  });
+
+  for (const profile of ['fc2', 'fc3'] as const) {
+    const shape = SHAPES[profile];
+    test(`${profile}: the caller's and the container's id, the Initializer's, PreStop's, a refusal's and a malformed request's`, async (t) => {
+      const s = await startGateway(undefined, { command: BARE, profile, initializer: true, preStop: true });
+      let closed = false;
+      t.after(() => (closed ? undefined : s.gateway.close()));
+      const event = await post(s.port, FC3, 'hello');
+      const id = event.headers['x-fc-request-id'] as string;
+      assert.match(id, shape);
+      assert.equal(event.json().headers['x-fc-request-id'], id, 'the container sees the id the caller gets');
+      const http = await send(s.port, { path: `${PROXY}/x` });
+      assert.match(http.headers['x-fc-request-id'] as string, shape);
+      assert.equal(http.json().headers['x-fc-request-id'], http.headers['x-fc-request-id']);
+      assert.match(s.initializations[0]!.requestId, shape);
+      await until(() => /initialize 1 \S+/.test(s.out()), 'the Initializer\'s line');
+      assert.match(/initialize 1 (\S+)/.exec(s.out())![1]!, shape, 'the id the container got on /initialize');
+      const refused = await send(s.port, { path: `${PROXY}/x`, headers: { 'x-big': 'h'.repeat(9000) } });
+      assert.equal(refused.status, 400);
+      assert.match(refused.headers['x-fc-request-id'] as string, shape);
+      const malformed = await sendRaw(s.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
+      assert.match(/x-fc-request-id: (\S+)\r\n/i.exec(malformed)![1]!, shape);
+      await s.gateway.close();
+      closed = true;
+      await until(() => /pre-stop \S+ \/pre-stop/.test(s.out()), 'the PreStop line');
+      assert.match(/pre-stop (\S+) \/pre-stop/.exec(s.out())![1]!, shape, 'the id the container got on /pre-stop');
+    });
+  }
+});
 
 describe('the profile handed to the command, and its limits', () => {
   test('FC_CONTAINER_PROFILE: fc2 by default, the profile applied (not one inherited), and the options\' env wins', async () => {
@@ -75,6 +122,7 @@ describe('the CLI', () => {
       const [, port] = await run.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\n/);
       assert.match(run.output(), line);
       const reply = await post(Number(port), FC3, 'x');
+      assert.match(reply.headers['x-fc-request-id'] as string, SHAPES[profile], args.join(' '));
       assert.equal(reply.json().env.FC_CONTAINER_PROFILE, profile);
       run.child.kill('SIGTERM');
       assert.equal(await run.exited, 0);

@@ -59,7 +59,7 @@ export class Gateway extends EventEmitter {
     this.#state = state;
     this.server.on('checkContinue', (req, res) => onRequest(this.#state, req, res, true));
     this.server.on('clientError', (error: Error & { code?: string }, socket) => {
-      answerClientError(error, socket, { 'x-fc-request-id': newRequestId(), 'x-fc-error-type': FC_COMMON_ERROR });
+      answerClientError(error, socket, { 'x-fc-request-id': newRequestId(options.profile.name), 'x-fc-error-type': FC_COMMON_ERROR });
     });
   }
 

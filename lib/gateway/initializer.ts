@@ -38,7 +38,7 @@ export async function ensureInitialized(gw: GatewayState, instance: GatewayInsta
 
 export async function runInitializer(gw: GatewayState, instance: GatewayInstance): Promise<InitOutcome> {
   const o = gw.options;
-  const requestId = newRequestId();
+  const requestId = newRequestId(gw.options.profile.name);
   const headers: OutgoingHttpHeaders = { ...buildFcHeaders(gw, requestId, '/initialize'), 'content-length': '0' };
   const started = performance.now();
   const report = (ok: boolean, status: number, error: string | undefined): void => {
