@@ -121,6 +121,7 @@ describe('the CLI', () => {
       t.after(() => run.child.kill('SIGKILL'));
       const [, port] = await run.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\n/);
       assert.match(run.output(), line);
+      if (profile === 'fc3') assert.match(run.output(), /HTTP trigger: {3}curl -s http:\/\/127\.0\.0\.1:\d+\/ {3}\(FC 3\.0's <prefix>\.<region>\.fcapp\.run\/<path>\)/);
       const reply = await post(Number(port), FC3, 'x');
       assert.match(reply.headers['x-fc-request-id'] as string, SHAPES[profile], args.join(' '));
       assert.equal(reply.json().env.FC_CONTAINER_PROFILE, profile);

@@ -71,6 +71,10 @@ function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId:
 export async function invoke(gw: GatewayState, instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer, gone: AbortSignal): Promise<void> {
   const o = gw.options;
   const spec = buildUpstreamRequest(gw, req, requestId, route, body);
+  // FC forces `content-disposition: attachment` on its default aliyuncs.com domain only (FC 3.0's
+  // HTTP response limits: https://help.aliyun.com/zh/functioncompute/fc-3-0/user-guide/web-functions,
+  // https://alibabacloud.com/help/ja/functioncompute/code-development-in-custom-container-runtimes):
+  // the 2.0 proxy path. A custom domain and FC 3.0's fcapp.run trigger (no page says it forces one), at the root, do not.
   const forceDownload = route.kind === 'http' && route.basePath !== '';
   // The peak is reset only when nothing else runs inside: with concurrency, a figure covers the
   // overlapping invocations too (it is the instance's peak, as FC measures an instance).

@@ -46,7 +46,9 @@ export class Gateway extends EventEmitter {
       printer: this.printer,
       server: this.server,
       slots: new Slots(options.concurrency),
-      served: { functionName: options.functionName, serviceName: options.serviceName, customDomain: options.customDomain },
+      served: {
+        functionName: options.functionName, serviceName: options.serviceName, customDomain: options.customDomain, profile: options.profile.name,
+      },
       warned: new Set<string>(),
       maxResponseHead: getMaxResponseHeadSize(options.limits),
       current: undefined,

@@ -50,7 +50,7 @@ export interface GatewayOptions {
   /** `x-fc-qualifier` when the URL names none; default `LATEST`. */
   qualifier?: string;
   /**
-   * The platform generation whose rules apply (its limits and request ids, for now); default
+   * The platform generation whose rules apply (its limits, request ids and HTTP trigger URL form, for now); default
    * `FC_CONTAINER_PROFILE`, else `'fc2'`. The command is told it too.
    */
   profile?: Profile;
