@@ -50,8 +50,8 @@ export interface GatewayOptions {
   /** `x-fc-qualifier` when the URL names none; default `LATEST`. */
   qualifier?: string;
   /**
-   * The platform generation whose rules apply (its limits, request ids and HTTP trigger URL form, for now); default
-   * `FC_CONTAINER_PROFILE`, else `'fc2'`. The command is told it too.
+   * The platform generation whose rules apply: request ids, header rules, limits and the HTTP
+   * trigger's URL form; default `FC_CONTAINER_PROFILE`, else `'fc2'`. The command is told it too.
    */
   profile?: Profile;
   /** FC's limits, as in the core: `'fc3'` or byte overrides, over the profile's; default the profile's (or `FC_CONTAINER_LIMITS`). */
