@@ -16,14 +16,14 @@ import { FIXTURES } from './helpers/paths.js';
 import { sendRaw } from './helpers/raw-client.js';
 
 const BARE = [process.execPath, join(FIXTURES, 'emu-bare.cjs')];
-/** FC 2.0's ids: the gateway's `1-<8 hex seconds>-<24 hex>` so far. */
-const FC2_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+/** FC 2.0's ids: a version 4 UUID. */
+const FC2_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 /** FC 3.0's ids: `1-<8 hex seconds>-<8 hex>-<12 hex>`. */
 const FC3_ID = /^1-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{12}$/;
 const SHAPES = { fc2: FC2_ID, fc3: FC3_ID } as const;
 
 describe('request ids in the profile\'s shape', () => {
-  test('newRequestId: fc2\'s shape by default, 1-<hex seconds>-<8 hex>-<12 hex> for fc3, fresh each time', () => {
+  test('newRequestId: a UUID for fc2 (the default), 1-<hex seconds>-<8 hex>-<12 hex> for fc3, fresh each time', () => {
     assert.match(newRequestId(), FC2_ID);
     assert.match(newRequestId('fc2'), FC2_ID);
     const id = newRequestId('fc3');
