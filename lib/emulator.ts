@@ -19,6 +19,7 @@ export { findFreePort } from './gateway/supervisor.js';
 export type { ColdStart, InitializeReport, InvocationSummary, ReadyReport } from './gateway/reports.js';
 export { GATEWAY_DEFAULTS, resolveGatewayOptions } from './gateway/options.js';
 export type { GatewayOptions, ResolvedGatewayOptions } from './gateway/options.js';
+export type { Profile } from './rules/profile.js';
 export { StartError } from './gateway/instance.js';
 export type { StartFailureReason } from './gateway/instance.js';
 /** The `fc-container emulate` command, for the CLI. */

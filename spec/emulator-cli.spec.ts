@@ -128,7 +128,7 @@ test('a whole run: start, invoke, and on SIGTERM GET /pre-stop, then SIGTERM to 
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0);
   const out = run.output();
-  const preStop = out.indexOf('[hello] pre-stop 1-');
+  const preStop = out.search(/\[hello\] pre-stop [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} /);
   const sigterm = out.indexOf('[hello] SIGTERM received');
   assert.ok(preStop !== -1 && sigterm > preStop, out);
   assert.match(out, /fc-emulate: Stopped/);

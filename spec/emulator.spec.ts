@@ -77,8 +77,8 @@ describe('in front of an fc-container function', () => {
     assert.equal(body.initializations, 1);
     assert.equal(s.initializations.length, 1, 'POST /initialize was sent once');
     assert.equal(s.out().match(/FC Initialize Start/g)?.length, 1);
-    assert.match(s.out(), /\[my-function\] initialize ran 1 1-/);
-    assert.match(s.out(), /Initializer RequestId: 1-\S+ succeeded \(200\) in [\d.]+ ms \(cold start: \d+ ms to port open \+ \d+ ms Initializer\)/);
+    assert.match(s.out(), /\[my-function\] initialize ran 1 [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n/);
+    assert.match(s.out(), /Initializer RequestId: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} succeeded \(200\) in [\d.]+ ms \(cold start: \d+ ms to port open \+ \d+ ms Initializer\)/);
     assert.ok(s.gateway.coldStart!.initializerMs !== undefined);
   });
 
@@ -169,8 +169,8 @@ describe('in front of an fc-container function', () => {
   test('close() sends GET /pre-stop, then stops the command and the server', async () => {
     const pid = s.gateway.instance!.pid!;
     await s.gateway.close();
-    assert.match(s.out(), /\[my-function\] preStop ran 1-\S+\n/);
-    assert.match(s.out(), /PreStop RequestId: 1-\S+ answered 200/);
+    assert.match(s.out(), /\[my-function\] preStop ran [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n/);
+    assert.match(s.out(), /PreStop RequestId: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} answered 200/);
     assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the command has exited');
     await assert.rejects(send(s.port, { path: FC3 }), /ECONNREFUSED/);
   });
@@ -206,7 +206,7 @@ describe('in front of a bare node:http server (the seed\'s sample, no fc-contain
     assert.equal(body.env.ALIBABA_CLOUD_ACCESS_KEY_ID, 'LTAI-test-id');
     assert.equal(body.env.FC_FUNCTION_MEMORY_SIZE, '256');
     assert.match(s.out(), /\[my-function\] Running on http:\/\/0\.0\.0\.0:\d+\n/, 'the child\'s stdout, prefixed');
-    assert.match(s.out(), /\[my-function\] initialize 1 1-/);
+    assert.match(s.out(), /\[my-function\] initialize 1 [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n/);
     // The default-domain trigger reaches the app with the full path.
     const http = (await send(s.port, { path: `${PROXY}/hello?name=fc` })).json();
     assert.equal(http.url, `${PROXY}/hello?name=fc`);
@@ -257,10 +257,10 @@ describe('in front of a bare node:http server (the seed\'s sample, no fc-contain
     await post(s.port, FC3, 'x');
     await s.gateway.close();
     const out = s.out();
-    const preStop = out.indexOf('[my-function] pre-stop 1-');
+    const preStop = out.search(/\[my-function\] pre-stop [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} /);
     const sigterm = out.indexOf('[my-function] SIGTERM received');
     assert.ok(preStop !== -1 && sigterm > preStop, out);
-    assert.match(out, /pre-stop 1-\S+ \/pre-stop/, 'with x-fc-control-path: /pre-stop');
+    assert.match(out, /pre-stop [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} \/pre-stop/, 'with x-fc-control-path: /pre-stop');
   });
 
   test('--target: a server already running, forwarded to; memory is n/a', async (t) => {

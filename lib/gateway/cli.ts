@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { createGateway, type Gateway } from './gateway.js';
 import { GATEWAY_DEFAULTS as D, type GatewayOptions } from './options.js';
+import { describeProfile } from './profile-limits.js';
 
 /** Exit code for a usage error. */
 const EXIT_USAGE = 2;
@@ -24,13 +25,17 @@ URLs (on http://<host>:<port>):
   POST /2016-08-15/services/<service>/functions/<name>/invocations event invocation, FC 2.0
   ANY  /2016-08-15/proxy/<service>/<name>/...                      HTTP trigger, default domain
   ANY  /...                                                        HTTP trigger, with --custom-domain
+                                                                   or --profile fc3 (FC 3.0's <prefix>.<region>.fcapp.run/...)
 
 Gateway:
   --port <n>                  Port of the gateway (default ${D.port}; 0: a free one)
   --host <address>            Address of the gateway (default ${D.host})
   --target <url>              Forward to this server instead of starting a command
-  --limits <preset>           "fc3" for FC 3.0's limits (default: FC_CONTAINER_LIMITS, else FC 2.0's);
-                              the command gets FC_CONTAINER_LIMITS=fc3 too
+  --profile <fc2|fc3>         FC 2.0's or FC 3.0's rules: request ids, header rules, limits, HTTP trigger
+                              at the root under fc3 (default: FC_CONTAINER_PROFILE, else fc2); the
+                              command gets FC_CONTAINER_PROFILE too
+  --limits <preset>           "fc3" for FC 3.0's limits over the profile's (default: FC_CONTAINER_LIMITS,
+                              else the profile's); the command gets FC_CONTAINER_LIMITS=fc3 too
   --custom-domain             Serve the HTTP trigger at the root, as a custom domain does
                               (no x-fc-base-path, no forced content-disposition: attachment)
 
@@ -91,6 +96,7 @@ export function parseEmulateArgs(args: readonly string[]): GatewayOptions | 'hel
         port: { type: 'string' },
         host: { type: 'string' },
         target: { type: 'string' },
+        profile: { type: 'string' },
         limits: { type: 'string' },
         'custom-domain': { type: 'boolean' },
         'function-name': { type: 'string' },
@@ -128,6 +134,7 @@ export function parseEmulateArgs(args: readonly string[]): GatewayOptions | 'hel
   if (v.target === undefined && (command === undefined || command.length === 0)) {
     throw new UsageError('give the command to run after "--" (fc-container emulate -- node server.js), or --target <url>');
   }
+  if (v.profile !== undefined && v.profile !== 'fc2' && v.profile !== 'fc3') throw new UsageError(`--profile takes "fc2" or "fc3", got "${v.profile}"`);
   if (v.limits !== undefined && v.limits !== 'fc3') throw new UsageError(`--limits takes "fc3", got "${v.limits}"`);
   const env: Record<string, string> = {};
   for (const pair of v.env ?? []) {
@@ -140,6 +147,7 @@ export function parseEmulateArgs(args: readonly string[]): GatewayOptions | 'hel
     target: v.target,
     port: number(v.port, '--port'),
     host: v.host,
+    profile: v.profile as 'fc2' | 'fc3' | undefined,
     limits: v.limits as 'fc3' | undefined,
     customDomain: v['custom-domain'],
     functionName: v['function-name'],
@@ -171,14 +179,16 @@ export function describeGateway(gateway: Gateway): string {
   const base = gateway.url;
   const fn = o.functionName;
   const svc = o.serviceName;
+  const fc3 = o.profile.name === 'fc3';
   const lines = [
-    `Function ${fn} (service ${svc}, ${o.region}, ${o.memory} MB, timeout ${o.timeout} s, concurrency ${o.concurrency}`
+    `Function ${fn} (${describeProfile(o.profile, o.limits)}; service ${svc}, ${o.region}, ${o.memory} MB, timeout ${o.timeout} s, concurrency ${o.concurrency}`
       + `${o.initializer ? ', Initializer' : ''}${o.preStop ? ', PreStop' : ''}) listening on ${base}`,
     `  event, FC 3.0:  curl -s -XPOST ${base}/2023-03-30/functions/${fn}/invocations -d '{"key":"value"}'`,
     `  event, FC 2.0:  curl -s -XPOST ${base}/2016-08-15/services/${svc}/functions/${fn}/invocations -d '{"key":"value"}'`,
-    `  HTTP trigger:   curl -s ${base}/2016-08-15/proxy/${svc}/${fn}/`,
   ];
-  if (o.customDomain) lines.push(`  custom domain:  curl -s ${base}/`);
+  if (fc3) lines.push(`  HTTP trigger:   curl -s ${base}/   (FC 3.0's <prefix>.<region>.fcapp.run/<path>)`);
+  lines.push(`  ${fc3 ? 'FC 2.0 proxy:' : 'HTTP trigger:'}   curl -s ${base}/2016-08-15/proxy/${svc}/${fn}/`);
+  if (o.customDomain && !fc3) lines.push(`  custom domain:  curl -s ${base}/`);
   lines.push('Ctrl-C stops (PreStop, SIGTERM, SIGKILL).');
   return lines.join('\n');
 }

@@ -5,26 +5,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { HIDDEN_REQUEST_HEADERS } from '../rules/headers.js';
 import { readAnswer } from './answer.js';
 import { createHeadOverflowError, describeLostRequest, isHeadOverflow, sendToInstance, type ExchangeSpec } from './exchange.js';
 import { buildFcHeaders } from './fc-headers.js';
+import { droppedRequestHeaders } from './header-rules.js';
 import { sendFunctionFailure } from './replies.js';
 import { replaceResponse, sendAnswer } from './respond.js';
 import { reportInvocation } from './reports.js';
 import type { HttpRoute, InvokeRoute } from './routes.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 import { restartInstance } from './supervisor.js';
-
-/** Request headers the gateway never forwards: the ones FC drops, the body framing it redoes, and hop-by-hop ones. */
-const DROPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
-  ...HIDDEN_REQUEST_HEADERS,
-  'transfer-encoding',
-  'content-length',
-  'expect',
-  'upgrade',
-  'proxy-connection',
-]);
 
 function readClientIp(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? '';
@@ -47,10 +37,11 @@ function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId:
     };
   }
   const headers: Record<string, string | string[]> = {};
+  const dropped = droppedRequestHeaders(gw.options.profile);
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (name.startsWith('x-fc-') || DROPPED_REQUEST_HEADERS.has(name)) continue;
+    if (name.startsWith('x-fc-') || dropped.has(name)) continue;
     const value = raw[i + 1]!;
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;
@@ -71,6 +62,10 @@ function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId:
 export async function invoke(gw: GatewayState, instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer, gone: AbortSignal): Promise<void> {
   const o = gw.options;
   const spec = buildUpstreamRequest(gw, req, requestId, route, body);
+  // FC forces `content-disposition: attachment` on its default aliyuncs.com domain only (FC 3.0's
+  // HTTP response limits: https://help.aliyun.com/zh/functioncompute/fc-3-0/user-guide/web-functions,
+  // https://alibabacloud.com/help/ja/functioncompute/code-development-in-custom-container-runtimes):
+  // the 2.0 proxy path. A custom domain and FC 3.0's fcapp.run trigger (no page says it forces one), at the root, do not.
   const forceDownload = route.kind === 'http' && route.basePath !== '';
   // The peak is reset only when nothing else runs inside: with concurrency, a figure covers the
   // overlapping invocations too (it is the instance's peak, as FC measures an instance).

@@ -46,7 +46,9 @@ export class Gateway extends EventEmitter {
       printer: this.printer,
       server: this.server,
       slots: new Slots(options.concurrency),
-      served: { functionName: options.functionName, serviceName: options.serviceName, customDomain: options.customDomain },
+      served: {
+        functionName: options.functionName, serviceName: options.serviceName, customDomain: options.customDomain, profile: options.profile.name,
+      },
       warned: new Set<string>(),
       maxResponseHead: getMaxResponseHeadSize(options.limits),
       current: undefined,
@@ -59,7 +61,7 @@ export class Gateway extends EventEmitter {
     this.#state = state;
     this.server.on('checkContinue', (req, res) => onRequest(this.#state, req, res, true));
     this.server.on('clientError', (error: Error & { code?: string }, socket) => {
-      answerClientError(error, socket, { 'x-fc-request-id': newRequestId(), 'x-fc-error-type': FC_COMMON_ERROR });
+      answerClientError(error, socket, { 'x-fc-request-id': newRequestId(options.profile.name), 'x-fc-error-type': FC_COMMON_ERROR });
     });
   }
 

@@ -5,9 +5,9 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
-import { filterResponseHeaders } from '../rules/limit-checks.js';
 import { describeLostRequest, exchangeWhole, type WholeResponse } from './exchange.js';
 import { buildFcHeaders } from './fc-headers.js';
+import { filterResponseHeadersIn } from './header-rules.js';
 import { newRequestId } from './ids.js';
 import type { InitializeReport } from './reports.js';
 import { isSuccess, passOnHeaders } from './respond.js';
@@ -38,7 +38,7 @@ export async function ensureInitialized(gw: GatewayState, instance: GatewayInsta
 
 export async function runInitializer(gw: GatewayState, instance: GatewayInstance): Promise<InitOutcome> {
   const o = gw.options;
-  const requestId = newRequestId();
+  const requestId = newRequestId(gw.options.profile.name);
   const headers: OutgoingHttpHeaders = { ...buildFcHeaders(gw, requestId, '/initialize'), 'content-length': '0' };
   const started = performance.now();
   const report = (ok: boolean, status: number, error: string | undefined): void => {
@@ -70,5 +70,5 @@ export async function runInitializer(gw: GatewayState, instance: GatewayInstance
   const restart = answer.status === 500;
   report(false, answer.status, restart ? 'restarting the instance; the next request initializes the new one' : 'the next request sends it again');
   if (restart) restartInstance(gw, instance, 'the Initializer answered 500');
-  return { ok: false, status: answer.status, headers: passOnHeaders(filterResponseHeaders(answer.rawHeaders).kept, false), body: answer.body };
+  return { ok: false, status: answer.status, headers: passOnHeaders(filterResponseHeadersIn(gw.options.profile, answer.rawHeaders).kept, false), body: answer.body };
 }

@@ -4,8 +4,10 @@
  * Defaults are FC-like and are what `fc-container emulate --help` shows.
  */
 import type { Writable } from 'node:stream';
-import { resolveLimits, resolveLimitsPreset, type Limits, type LimitsOption } from '../rules/limits.js';
+import { resolveLimitsPreset, type Limits, type LimitsOption } from '../rules/limits.js';
 import { checkPort } from '../rules/port.js';
+import { resolveProfile, type Profile, type ProfileRules } from '../rules/profile.js';
+import { resolveProfileLimits } from './profile-limits.js';
 
 /** Options of `createGateway()`: the CLI's flags in camelCase, plus `command` or `target`. */
 export interface GatewayOptions {
@@ -47,7 +49,12 @@ export interface GatewayOptions {
   concurrency?: number;
   /** `x-fc-qualifier` when the URL names none; default `LATEST`. */
   qualifier?: string;
-  /** FC's limits, as in the core: `'fc3'` or byte overrides; default FC 2.0's (or `FC_CONTAINER_LIMITS`). */
+  /**
+   * The platform generation whose rules apply: request ids, header rules, limits and the HTTP
+   * trigger's URL form; default `FC_CONTAINER_PROFILE`, else `'fc2'`. The command is told it too.
+   */
+  profile?: Profile;
+  /** FC's limits, as in the core: `'fc3'` or byte overrides, over the profile's; default the profile's (or `FC_CONTAINER_LIMITS`). */
   limits?: LimitsOption;
   /** Serve the HTTP trigger at the root as a custom domain does (no base path, no forced download). */
   customDomain?: boolean;
@@ -88,6 +95,8 @@ export interface ResolvedGatewayOptions {
   preStopTimeout: number;
   concurrency: number;
   qualifier: string;
+  /** The profile's rules; the command gets `FC_CONTAINER_PROFILE=<name>` so an fc-container inside applies the same. */
+  profile: ProfileRules;
   limits: Limits;
   /** The command gets `FC_CONTAINER_LIMITS=fc3` so an fc-container inside enforces the same numbers. */
   limitsPreset: 'fc3' | undefined;
@@ -156,7 +165,8 @@ export function resolveGatewayOptions(options: GatewayOptions, env: NodeJS.Proce
     }
     if (targetUrl.protocol !== 'http:') throw new TypeError(`target must be an http:// URL, got "${target}"`);
   }
-  const limits = resolveLimits(options.limits, env);
+  const profile = resolveProfile(options.profile, env);
+  const limits = resolveProfileLimits(profile, options.limits, env);
   const preset = resolveLimitsPreset(options.limits, env);
   const billingUnit = checkPositive(options.billingUnit, GATEWAY_DEFAULTS.billingUnit, 'billingUnit', true);
   return {
@@ -179,6 +189,7 @@ export function resolveGatewayOptions(options: GatewayOptions, env: NodeJS.Proce
     preStopTimeout: checkPositive(options.preStopTimeout, GATEWAY_DEFAULTS.preStopTimeout, 'preStopTimeout'),
     concurrency: checkPositive(options.concurrency, GATEWAY_DEFAULTS.concurrency, 'concurrency', true),
     qualifier: options.qualifier ?? GATEWAY_DEFAULTS.qualifier,
+    profile,
     limits,
     limitsPreset: preset === 'fc3' ? 'fc3' : undefined,
     customDomain: options.customDomain ?? false,

@@ -21,7 +21,7 @@ import { getReadyInstance } from './supervisor.js';
 const EMPTY = Buffer.alloc(0);
 
 export function onRequest(gw: GatewayState, req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
-  const requestId = newRequestId();
+  const requestId = newRequestId(gw.options.profile.name);
   const url = req.url ?? '/';
   const method = req.method ?? 'GET';
   const route = resolveRoute(method, url, gw.served);

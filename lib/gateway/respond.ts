@@ -4,11 +4,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UNHANDLED_INVOCATION_ERROR, type GatewayError } from '../rules/errors.js';
-import { classifyResponseHeader } from '../rules/headers.js';
-import { createResponseHeadersError, filterResponseHeaders } from '../rules/limit-checks.js';
+import { createResponseHeadersError } from '../rules/limit-checks.js';
+import { classifyResponseHeaderIn } from '../rules/profile.js';
 import { sendGatewayError } from '../rules/response.js';
 import { answerLength, createAnswerTooLargeError, type AnswerBody } from './answer.js';
 import { headerValue } from './exchange.js';
+import { filterResponseHeadersIn } from './header-rules.js';
 import type { GatewayState } from './state.js';
 
 /** True for an answer FC counts as a success: no `x-fc-status`, or a 2xx one. */
@@ -33,17 +34,18 @@ export function passOnHeaders(kept: readonly string[], forceDownload: boolean): 
 }
 
 /**
- * Sends the container's whole answer on to the caller under FC's rules: forbidden headers
+ * Sends the container's whole answer on to the caller under the profile's rules: forbidden headers
  * stripped (warned once per name), the response-header and payload limits (502 `BadResponse`),
  * `x-fc-status` read and never passed on, a failure marked `x-fc-error-type`, on the default
  * domain `content-disposition: attachment`, and the body's true length. A caller already gone
  * gets nothing (its response is destroyed; writing to it would fail).
  */
 export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, forceDownload: boolean, gone: AbortSignal): { status: number; error: string | undefined } {
-  const filtered = filterResponseHeaders(upstream.rawHeaders);
+  const rules = gw.options.profile;
+  const filtered = filterResponseHeadersIn(rules, upstream.rawHeaders);
   for (const name of filtered.stripped) {
     // On the wire, every server's own Date and Connection are there too: only the rest is the function's doing.
-    if (classifyResponseHeader(name) !== 'platform') continue;
+    if (classifyResponseHeaderIn(rules, name) !== 'platform') continue;
     if (gw.warned.has(name)) continue;
     gw.warned.add(name);
     gw.printer.warn(`Response header "${name}" is set by the platform, not the function: removed (warned once per name)`);

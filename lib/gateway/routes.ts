@@ -3,10 +3,15 @@
  *
  * - `POST /2023-03-30/functions/<name>/invocations[?qualifier=Q]`: FC 3.0's InvokeFunction;
  * - `POST /2016-08-15/services/<service>[.<Q>]/functions/<name>/invocations`: FC 2.0's;
- * - `/2016-08-15/proxy/<service>[.<Q>]/<name>/...`: the HTTP trigger on FC's default domain;
- * - with a custom domain, every other path: the HTTP trigger at the root.
+ * - `/2016-08-15/proxy/<service>[.<Q>]/<name>/...`: FC 2.0's HTTP trigger on its default domain;
+ * - every other path: the HTTP trigger at the root, with a custom domain, and under the FC 3.0
+ *   profile, whose public trigger is `https://<prefix>.<region>.fcapp.run/<path>` ("format:
+ *   https://[subdomain-prefix].[region].fcapp.run", https://www.alibabacloud.com/help/en/functioncompute/how-to-ensure-that-the-public-network-access-address-of-the-http-trigger-returns-the-apk-file-normally):
+ *   the path as the caller sent it, no base path. The API paths above are matched first, so they
+ *   keep working in every profile; an app's own path under them is not reachable at the root.
  */
 import { GatewayError } from '../rules/errors.js';
+import type { Profile } from '../rules/profile.js';
 
 /** An event invocation through one of FC's APIs. */
 export interface InvokeRoute {
@@ -21,7 +26,7 @@ export interface InvokeRoute {
 /** A call through the HTTP trigger. */
 export interface HttpRoute {
   kind: 'http';
-  /** `x-fc-base-path`: `/2016-08-15/proxy/<service>/<name>/` on the default domain, empty on a custom domain. */
+  /** `x-fc-base-path`: `/2016-08-15/proxy/<service>/<name>/` on FC 2.0's default domain, empty at the root. */
   basePath: string;
   serviceName: string;
   qualifier: string | undefined;
@@ -42,6 +47,8 @@ export interface Served {
   functionName: string;
   serviceName: string;
   customDomain: boolean;
+  /** Under `fc3` the HTTP trigger serves paths at the root, as FC 3.0's fcapp.run trigger does. */
+  profile: Profile;
 }
 
 const FC3_PREFIX = '/2023-03-30/functions/';
@@ -71,11 +78,17 @@ function methodNotAllowed(method: string): ErrorRoute {
   return { kind: 'error', error: new GatewayError('FC_METHOD_NOT_ALLOWED', `${method} is not allowed on the invocation API: use POST`), allow: 'POST' };
 }
 
+/** True when every path the APIs do not claim goes to the HTTP trigger at the root. */
+export function servesRoot(served: Served): boolean {
+  return served.customDomain || served.profile === 'fc3';
+}
+
 /** The URLs the gateway serves, for the 404 of an unknown path. */
 export function describeUrls(served: Served): string {
   const { functionName: fn, serviceName: svc } = served;
+  const root = served.customDomain ? ', and any other path (custom domain)' : served.profile === 'fc3' ? ', and any other path (FC 3.0 HTTP trigger)' : '';
   return `POST ${FC3_PREFIX}${fn}/invocations, POST ${FC2_SERVICES_PREFIX}${svc}/functions/${fn}/invocations, `
-    + `${PROXY_PREFIX}${svc}/${fn}/...${served.customDomain ? ', and any other path (custom domain)' : ''}`;
+    + `${PROXY_PREFIX}${svc}/${fn}/...${root}`;
 }
 
 /** Decides what a request is. `url` is the request target as received. */
@@ -114,6 +127,6 @@ export function resolveRoute(method: string, url: string, served: Served): Route
       return { kind: 'http', basePath: `${PROXY_PREFIX}${parts[0]}/${parts[1]}/`, serviceName: service, qualifier };
     }
   }
-  if (served.customDomain) return { kind: 'http', basePath: '', serviceName: '', qualifier: undefined };
+  if (servesRoot(served)) return { kind: 'http', basePath: '', serviceName: '', qualifier: undefined };
   return { kind: 'error', error: new GatewayError('FC_PATH_NOT_FOUND', `No FC API or HTTP trigger at ${path}. This emulator serves ${describeUrls(served)}`) };
 }

@@ -30,7 +30,7 @@ export async function stopGateway(gw: GatewayState): Promise<void> {
 
 export async function runPreStop(gw: GatewayState, instance: GatewayInstance): Promise<void> {
   const o = gw.options;
-  const requestId = newRequestId();
+  const requestId = newRequestId(gw.options.profile.name);
   const started = performance.now();
   try {
     const answer = await exchangeWhole(instance, { method: 'GET', path: '/pre-stop', headers: buildFcHeaders(gw, requestId, '/pre-stop'), body: EMPTY }, o.preStopTimeout * 1000, gw.maxResponseHead);

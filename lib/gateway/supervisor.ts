@@ -4,6 +4,7 @@
  * or misbehaves; a request arriving meanwhile waits for the new one.
  */
 import { createServer as createNetServer } from 'node:net';
+import { PROFILE_ENV } from '../rules/profile.js';
 import { newInstanceId } from './ids.js';
 import { Instance, StartError } from './instance.js';
 import { isLoopbackAddress, readListenAddresses } from './listen-address.js';
@@ -66,6 +67,8 @@ function buildChildEnv(gw: GatewayState, port: number, instanceId: string): Node
   const o = gw.options;
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   if (o.limitsPreset === 'fc3' && env.FC_CONTAINER_LIMITS === undefined) env.FC_CONTAINER_LIMITS = 'fc3';
+  // The profile the gateway applies, not one inherited from its own environment; `env` may still say otherwise.
+  if (o.env[PROFILE_ENV] === undefined) env[PROFILE_ENV] = o.profile.name;
   Object.assign(env, {
     FC_CUSTOM_LISTEN_PORT: String(port),
     FC_SERVER_PORT: String(port),
