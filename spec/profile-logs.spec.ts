@@ -71,6 +71,15 @@ test('fc3: ALIYUN_FC_LOG_LEVEL=warn drops context.logger\'s debug and info lines
   assert.deepEqual(levels, ['warn', 'error']);
 });
 
+test('fc3 with formatConsole: ALIYUN_FC_LOG_LEVEL=warn drops console.log too, as FC 3.0 does; fc2 keeps it at any level', async (t) => {
+  const fc3 = await child(['--profile', 'fc3', '--format-console'], { ALIYUN_FC_LOG_LEVEL: 'warn' }, t);
+  const fc3Lines = await linesOf(fc3, '/log', 'lvl-console-3');
+  assert.deepEqual(fc3Lines.map((line) => /\[(\w+)\] (.*)$/.exec(line)?.slice(1).join(' ')).filter(Boolean), ['warn warn line', 'error error line']);
+  const fc2 = await child(['--format-console', '--log-level', 'warn'], {}, t);
+  const fc2Lines = await linesOf(fc2, '/log', 'lvl-console-2');
+  assert.ok(fc2Lines.some((line) => line.endsWith('[info] console line')), fc2Lines.join('\n'));
+});
+
 test('fc3: --log-level wins over ALIYUN_FC_LOG_LEVEL', async (t) => {
   const server = await child(['--profile', 'fc3', '--log-level', 'debug'], { ALIYUN_FC_LOG_LEVEL: 'error' }, t);
   const levels = (await linesOf(server, '/log', 'lvl-2')).map((line) => /\[(\w+)\]/.exec(line)?.[1]).filter(Boolean);

@@ -2,11 +2,12 @@
  * `options.formatConsole`: `console.log` and friends print FC's line format
  * (`<time> <requestId> [level] message`) while a handler runs, as FC's built-in Node.js runtime
  * does, so a migrated app's own logs carry the request id. Outside a handler they print as usual.
+ * Under fc3 a line below the log level is dropped, as FC 3.0 drops it (runtime.ts says where).
  */
 import { getContext } from './async-context.js';
-import { kLogTime } from './context.js';
+import { kConsoleThreshold, kLogTime } from './context.js';
 import { writeLogText } from './log-format.js';
-import { formatLogLine, redact, type LogLevel } from './logger.js';
+import { formatLogLine, isLevelEnabled, redact, type LogLevel } from './logger.js';
 
 const METHODS: readonly ['log' | 'info' | 'debug' | 'warn' | 'error', LogLevel][] = [
   ['log', 'info'],
@@ -35,6 +36,8 @@ export function installConsoleFormat(): void {
         original(...args);
         return;
       }
+      const threshold = context[kConsoleThreshold];
+      if (threshold !== undefined && !isLevelEnabled(threshold, level)) return;
       writeLogText(redact(formatLogLine(level, context.requestId, args, context[kLogTime]), context.secrets));
     };
   }

@@ -10,6 +10,9 @@ import type { LogTimeFormat } from './log-format.js';
 /** The key of a context's log time stamp, read by `formatConsole` (console.ts). */
 export const kLogTime = Symbol('fc-container.logTime');
 
+/** The level below which `formatConsole` drops a `console.*` line; undefined: none dropped. The runtime's, not part of the API. */
+export const kConsoleThreshold = Symbol('fc-container.consoleThreshold');
+
 /** Aborts a context's signal, if a handler created it; the runtime's, not part of the API. */
 export const kAbort = Symbol('fc-container.abort');
 
@@ -76,6 +79,8 @@ export interface ContextRuntime {
   readonly logThreshold: LogThreshold;
   /** The profile's log time stamp. */
   readonly logTime: LogTimeFormat;
+  /** The level `formatConsole` filters `console.*` lines by; undefined: none dropped. */
+  readonly consoleThreshold: LogThreshold | undefined;
   readonly environmentSecrets: readonly string[];
   /** Aborted when the server starts shutting down. */
   readonly shutdownSignal: AbortSignal;
@@ -247,6 +252,10 @@ export class Context {
   /** The runtime's log time stamp, for `formatConsole` (a symbol key: not part of the API). */
   get [kLogTime](): LogTimeFormat {
     return this.#source.runtime.logTime;
+  }
+
+  get [kConsoleThreshold](): LogThreshold | undefined {
+    return this.#source.runtime.consoleThreshold;
   }
 
   /** A plain copy for `JSON.stringify`, secrets redacted. */

@@ -52,6 +52,12 @@ export class Runtime implements ContextRuntime {
   readonly forbiddenResponseHeaders: ReadonlySet<string>;
   /** The profile's log time stamp (log-format.ts). */
   readonly logTime: LogTimeFormat;
+  /**
+   * The level `formatConsole` filters `console.*` lines by: under fc3 the log level, as FC 3.0's
+   * Node.js runtime filters `console.log` by `ALIYUN_FC_LOG_LEVEL` (its "Logging" page,
+   * https://help.aliyun.com/zh/functioncompute/user-guide/logging); under fc2 none, as before.
+   */
+  readonly consoleThreshold: LogThreshold | undefined;
 
   constructor(
     handlers: Handlers,
@@ -73,6 +79,7 @@ export class Runtime implements ContextRuntime {
     this.hiddenNameLengths = new Set([...profile.hiddenRequestHeaders].map((name) => name.length));
     this.forbiddenResponseHeaders = profile.forbiddenResponseHeaders;
     this.logTime = profile.name === 'fc3' ? formatSpacedTime : formatIsoTime;
+    this.consoleThreshold = profile.name === 'fc3' ? options.logLevel : undefined;
   }
 
   /** Made on first use (a handler reading `context.signal`, or shutdown), not at cold start. */
