@@ -5,40 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from './helpers/child-server.js';
 import { send } from './helpers/http-client.js';
-import { CLI, FIXTURES, ROOT } from './helpers/paths.js';
+import { startEmulator, type RunningEmulator } from './helpers/emulate.js';
+import { FIXTURES } from './helpers/paths.js';
 
 const FC3 = '/2023-03-30/functions/my-function/invocations';
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>;
-  exited: Promise<number | string>;
-}
-
-/** Starts `fc-container emulate <args>` from source and collects stdout and stderr together. */
-function emulate(args: string[]): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'emulate', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  const waitFor = async (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = pattern.exec(text);
-      if (match) return match;
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${pattern} in:\n${text}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
-  return { child, output: () => text, waitFor, exited };
+/** Starts `fc-container emulate <args>` from source, stdout and stderr together (spec/helpers/emulate.ts). */
+function emulate(args: string[]): RunningEmulator {
+  return startEmulator(args);
 }
 
 function alive(pid: number): boolean {

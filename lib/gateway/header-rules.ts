@@ -3,7 +3,7 @@
  * a caller's request headers reach the container, and which of the container's response headers
  * reach the caller, counted for the response-header limit.
  */
-import type { FilteredResponseHeaders } from '../rules/limit-checks.js';
+import { filterResponseHeaders, type FilteredResponseHeaders } from '../rules/limit-checks.js';
 import { isForbiddenResponseHeaderIn, type Profile, type ProfileRules } from '../rules/profile.js';
 
 /**
@@ -39,18 +39,5 @@ const REFRAMED_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['trailer']);
  * counts a response it writes.
  */
 export function filterResponseHeadersIn(rules: ProfileRules, raw: readonly string[]): FilteredResponseHeaders {
-  const kept: string[] = [];
-  const stripped: string[] = [];
-  let bytes = 0;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    const value = raw[i + 1]!;
-    if (isForbiddenResponseHeaderIn(rules, name) || REFRAMED_RESPONSE_HEADERS.has(name)) {
-      if (!stripped.includes(name)) stripped.push(name);
-      continue;
-    }
-    bytes += name.length + value.length;
-    kept.push(name, value);
-  }
-  return { kept, bytes, stripped };
+  return filterResponseHeaders(raw, (name) => isForbiddenResponseHeaderIn(rules, name) || REFRAMED_RESPONSE_HEADERS.has(name));
 }

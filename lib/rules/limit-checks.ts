@@ -45,17 +45,18 @@ export interface FilteredResponseHeaders {
 
 /**
  * Applies FC's response-header rules to raw headers (`IncomingMessage.rawHeaders`, strings decoded
- * one byte per character): removes the headers a function cannot set ({@link isForbiddenResponseHeader})
- * and counts what is left as `stripResponseHeaders` counts a response the runtime writes.
+ * one byte per character): removes the headers `isRemoved` names (by default those a function
+ * cannot set, {@link isForbiddenResponseHeader}; the gateway passes its profile's rule) and counts
+ * what is left as `stripResponseHeaders` counts a response the runtime writes.
  */
-export function filterResponseHeaders(raw: readonly string[]): FilteredResponseHeaders {
+export function filterResponseHeaders(raw: readonly string[], isRemoved: (name: string) => boolean = isForbiddenResponseHeader): FilteredResponseHeaders {
   const kept: string[] = [];
   const stripped: string[] = [];
   let bytes = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
-    if (isForbiddenResponseHeader(name)) {
+    if (isRemoved(name)) {
       if (!stripped.includes(name)) stripped.push(name);
       continue;
     }

@@ -21,17 +21,27 @@ export function startEmulator(args: readonly string[], env: Record<string, strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
-  child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); child.emit('output'); });
+  child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); child.emit('output'); });
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  const waitFor = async (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+  // Checked on every chunk of output and at exit: the wait ends on the event itself.
+  const waitFor = (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> => new Promise((resolve, reject) => {
+    const check = (): void => {
       const match = pattern.exec(text);
-      if (match) return match;
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${pattern} in:\n${text}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
+      if (match) finish(null, match);
+      else if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`no ${pattern} in:\n${text}`));
+    };
+    const finish = (error: Error | null, match?: RegExpExecArray): void => {
+      clearTimeout(timer);
+      child.off('output', check);
+      child.off('exit', check);
+      if (error) reject(error);
+      else resolve(match!);
+    };
+    const timer = setTimeout(() => finish(new Error(`no ${pattern} within ${timeoutMs} ms in:\n${text}`)), timeoutMs);
+    child.on('output', check);
+    child.on('exit', check);
+    check();
+  });
   return { child, output: () => text, waitFor, exited };
 }
