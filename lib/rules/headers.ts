@@ -63,9 +63,9 @@ export const SERVER_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['connection
 /** A response header name's class: `allowed`, or forbidden as `framing`, `server` or `platform` (any other; worth a warning). */
 export type ResponseHeaderClass = 'allowed' | 'framing' | 'server' | 'platform';
 
-/** Classifies a lower-case response header name (see {@link ResponseHeaderClass}). */
-export function classifyResponseHeader(name: string): ResponseHeaderClass {
-  if (!isForbiddenResponseHeader(name)) return 'allowed';
+/** Classifies a lower-case response header name (see {@link ResponseHeaderClass}; `forbidden`: a profile's list). */
+export function classifyResponseHeader(name: string, forbidden: ReadonlySet<string> = FORBIDDEN_RESPONSE_HEADERS): ResponseHeaderClass {
+  if (!isForbiddenResponseHeader(name, forbidden)) return 'allowed';
   if (FRAMING_RESPONSE_HEADERS.has(name)) return 'framing';
   return SERVER_RESPONSE_HEADERS.has(name) ? 'server' : 'platform';
 }

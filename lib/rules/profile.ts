@@ -8,7 +8,7 @@
  * not set `x-fc-*` but `x-fc-status`, `connection`, `content-length`, `date`, `keep-alive` or
  * `server`. In every profile the runtime owns the framing (`content-length`, `transfer-encoding`).
  */
-import { FORBIDDEN_RESPONSE_HEADERS, FRAMING_RESPONSE_HEADERS, HIDDEN_REQUEST_HEADERS, SERVER_RESPONSE_HEADERS, type ResponseHeaderClass } from './headers.js';
+import { classifyResponseHeader, FORBIDDEN_RESPONSE_HEADERS, HIDDEN_REQUEST_HEADERS, isForbiddenResponseHeader, type ResponseHeaderClass } from './headers.js';
 import { DEFAULT_LIMITS, FC3_LIMITS, type Limits } from './limits.js';
 
 /** A platform generation's name. */
@@ -63,13 +63,10 @@ export function resolveProfile(option?: string, env: NodeJS.ProcessEnv = process
 
 /** True for a lower-case response header name a function may not set under `rules`. */
 export function isForbiddenResponseHeaderIn(rules: ProfileRules, name: string): boolean {
-  if (name.startsWith('x-fc-')) return name !== 'x-fc-status';
-  return rules.forbiddenResponseHeaders.has(name);
+  return isForbiddenResponseHeader(name, rules.forbiddenResponseHeaders);
 }
 
 /** Classifies a lower-case response header name under `rules` (see `ResponseHeaderClass` in headers.ts). */
 export function classifyResponseHeaderIn(rules: ProfileRules, name: string): ResponseHeaderClass {
-  if (!isForbiddenResponseHeaderIn(rules, name)) return 'allowed';
-  if (FRAMING_RESPONSE_HEADERS.has(name)) return 'framing';
-  return SERVER_RESPONSE_HEADERS.has(name) ? 'server' : 'platform';
+  return classifyResponseHeader(name, rules.forbiddenResponseHeaders);
 }

@@ -72,7 +72,7 @@ export function writeHeadChecked(
 function warnStripped(inv: Invocation, name: string): void {
   // The framing replaces content-length and transfer-encoding with their true values anyway (an
   // Express res.send sets the length on every response): a warning there would be noise.
-  if (classifyResponseHeader(name) === 'framing') return;
+  if (classifyResponseHeader(name, inv.runtime.forbiddenResponseHeaders) === 'framing') return;
   const { warnedHeaders } = inv.runtime;
   if (warnedHeaders.has(name)) return;
   warnedHeaders.add(name);
