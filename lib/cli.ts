@@ -6,16 +6,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-// Values come from the package's entry only, so the bundled dist/cli.js loads the core once.
+// Values come from the package's entry only, so the bundled dist/cli.cjs loads the core once.
 import { HANDLER_NAMES, serve, type Handlers, type LimitsPreset, type LogThreshold, type Profile } from './index.js';
 // A leaf module with no state: the bundle may carry its own copy.
 import { readEnvironmentSecrets, redact } from './rules/redact.js';
 
 /** Exit code for a usage error, a bad module path or a module with no handler. */
 const EXIT_USAGE = 2;
-
-/** The emulator's module, named in a variable so the bundler leaves it a separate file. */
-const EMULATOR_MODULE = './emulator.js';
 
 const HELP = `Usage: fc-container <command> [options]
 
@@ -53,9 +50,6 @@ Options:
   --format-console         console.* lines get FC's format with the request id (implies --async-context)
   -h, --help               Show this help
 `;
-
-/** Node's exit code when the event loop empties while a top-level await is pending (Node docs, "Exit codes"). */
-const EXIT_UNSETTLED_TOP_LEVEL_AWAIT = 13;
 
 /** Prints the message, scrubbed of the environment's secrets, and exits with the usage code. */
 function fail(message: string): never {
@@ -101,14 +95,16 @@ function describeLoadError(error: unknown): string {
 let loadingModule: string | undefined;
 
 /**
- * Node quirk: when a module's top-level await never settles, the event loop empties and Node
- * exits 13 with nothing said (Node 20). Say so in one line and exit as for a module that fails to
- * load. Another exit during the load (the module calling `process.exit`) is left alone.
+ * Node quirk: when a module's top-level await never settles, the event loop empties and the
+ * `import()` of it just never settles either: the process would end with nothing said (exit 0
+ * from this CommonJS CLI, 13 from an ES module entry). `beforeExit` is that moment (an explicit
+ * `process.exit` from the module does not emit it, and is left alone): say so in one line and
+ * exit as for a module that fails to load.
  */
-function onExitWhileLoading(code: number): void {
+function onIdleWhileLoading(): void {
   if (loadingModule === undefined) return;
-  if (code !== EXIT_UNSETTLED_TOP_LEVEL_AWAIT && process.exitCode !== EXIT_UNSETTLED_TOP_LEVEL_AWAIT) return;
   process.stderr.write(`fc-container: cannot load "${loadingModule}": its top-level await never settled (nothing was left for it to wait on)\n`);
+  loadingModule = undefined;
   process.exitCode = EXIT_USAGE;
 }
 
@@ -178,14 +174,14 @@ async function runServe(args: string[]): Promise<void> {
   if (!existsSync(path)) fail(`cannot find module "${positionals[0]}" (looked for ${path})`);
   let module: Record<string, unknown>;
   loadingModule = positionals[0]!;
-  process.on('exit', onExitWhileLoading);
+  process.on('beforeExit', onIdleWhileLoading);
   try {
     module = await import(pathToFileURL(path).href) as Record<string, unknown>;
   } catch (error) {
     fail(`cannot load "${positionals[0]}": ${describeLoadError(error)}`);
   } finally {
     loadingModule = undefined;
-    process.removeListener('exit', onExitWhileLoading);
+    process.removeListener('beforeExit', onIdleWhileLoading);
   }
   const handlers = pickHandlers(module);
   if (Object.keys(handlers).length === 0) {
@@ -225,11 +221,14 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'serve') return runServe(rest);
   if (command === 'emulate') {
-    // Loaded only for this command (its own bundle, dist/emulator.js), so serve's start-up stays small.
-    const emulator = await import(EMULATOR_MODULE) as typeof import('./emulator.js');
+    // Loaded only for this command (its own bundle, dist/emulator.cjs, kept apart by the build),
+    // so serve's start-up stays small. From source (tsx, ES modules) there is no `require`.
+    const emulator = (typeof require === 'function' ? require('./emulator.js') : await import('./emulator.js')) as typeof import('./emulator.js');
     return emulator.runEmulateCli(rest);
   }
   fail(`unknown command "${command}". Run 'fc-container --help'.`);
 }
 
-await main(process.argv.slice(2));
+// No top-level await: the CLI is a CommonJS bundle (dist/cli.cjs). main() settles every failure
+// it expects with fail(); anything else is a bug, shown with its stack.
+void main(process.argv.slice(2));

@@ -9,7 +9,7 @@
  * await gateway.close();
  * ```
  *
- * Its own bundle (dist/emulator.js): the core's rule modules (limits, header rules, error shapes,
+ * Its own bundle (dist/emulator.cjs): the core's rule modules (limits, header rules, error shapes,
  * body drain) are the same source files the runtime uses; no class crosses between the two.
  */
 export { createGateway, Gateway } from './gateway/gateway.js';

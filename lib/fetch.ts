@@ -1,5 +1,5 @@
 /**
- * The entry of `dist/fetch.js`: the Fetch adapter (lib/fetch/), loaded by the server only when a
+ * The entry of `dist/fetch.cjs`: the Fetch adapter (lib/fetch/), loaded by the server only when a
  * `fetch` handler is given.
  */
 export { createFetchListener } from './fetch/adapter.js';

@@ -74,8 +74,17 @@ const FETCH_SHARED: FetchShared = {
   hopByHopHeaders: HOP_BY_HOP_HEADERS,
 };
 
+/**
+ * The Fetch adapter, loaded on first use. The CommonJS build (dist/index.cjs, which `import`
+ * reaches too) has a `require` and loads dist/fetch.cjs with it: no ES module loader is started.
+ * From source (tsx, ES modules) there is none, and `import()` reads the TypeScript file.
+ */
+function loadFetchAdapter(): Promise<typeof import('./fetch.js')> {
+  return typeof require === 'function' ? Promise.resolve(require('./fetch.js')) : import('./fetch.js');
+}
+
 function createLazyFetchHandler(runtime: Runtime, fetchHandler: NonNullable<Handlers['fetch']>): NonNullable<Runtime['httpHandler']> {
-  const loading = import('./fetch.js').then((module) => {
+  const loading = loadFetchAdapter().then((module) => {
     const adapted = module.createFetchListener(fetchHandler, FETCH_SHARED);
     runtime.httpHandler = adapted;
     return adapted;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runCli, spawnServer } from './helpers/child-server.js';
 import { invoke, send } from './helpers/http-client.js';
-import { FIXTURES } from './helpers/paths.js';
+import { ensureDist } from './helpers/dist.js';
+import { DIST_CLI, FIXTURES, SOURCE_CLI } from './helpers/paths.js';
 
 test('serve loads an ESM module\'s named exports', async (t) => {
   const server = await spawnServer(join('spec', 'fixtures', 'esm-handlers.mjs'));
@@ -71,11 +72,14 @@ test('a module that throws while loading: one line with the cause and where, exi
   assert.match(stderr, /^fc-container: cannot load ".*throws-on-load.mjs": Error: broken module \(at file:\/\/.*throws-on-load.mjs:1:7\)\n$/);
 });
 
-test('a module whose top-level await never settles: one line saying so, exit code 2 (not Node\'s silent 13)', async () => {
-  const { code, stderr } = await runCli(['serve', join(FIXTURES, 'never-settles.mjs')]);
-  assert.equal(code, 2);
-  assert.match(stderr, /^fc-container: cannot load ".*never-settles.mjs": its top-level await never settled .*\n$/);
-});
+for (const [from, cli] of [['source', SOURCE_CLI], ['dist/cli.cjs', DIST_CLI]] as const) {
+  test(`a module whose top-level await never settles: one line saying so, exit code 2, not a silent exit (${from})`, async () => {
+    if (cli === DIST_CLI) await ensureDist();
+    const { code, stderr } = await runCli(['serve', join(FIXTURES, 'never-settles.mjs')], {}, [...cli]);
+    assert.equal(code, 2);
+    assert.match(stderr, /^fc-container: cannot load ".*never-settles.mjs": its top-level await never settled .*\n$/);
+  });
+}
 
 test('a blank FC_CUSTOM_LISTEN_PORT is not a port (as --port " " is not): one line, exit code 2, no random port', async () => {
   for (const [name, value] of [['FC_CUSTOM_LISTEN_PORT', ' '], ['FC_CUSTOM_LISTEN_PORT', '\t\n'], ['FC_SERVER_PORT', '  ']]) {

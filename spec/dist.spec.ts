@@ -1,56 +1,31 @@
 /**
- * The built package, as npm ships it: dist/fetch.js and dist/cli.js meet dist/index.js only at
- * the build's externals, so they carry no second copy of the runtime (one `GatewayError`, one
- * storage behind getContext()); a Fetch refusal through dist is FC's 400; getContext() works
- * under `node dist/cli.js serve --async-context`.
- *
- * dist/ comes from `npm ci` (its `prepare` builds). It is rebuilt here only when a source is newer
- * than it, so a clean run reads what `npm ci` built and never rewrites dist/ under another spec.
+ * The built package, as npm ships it: one CommonJS implementation (dist/*.cjs) that the ES module
+ * entries re-export. dist/fetch.cjs and dist/cli.cjs meet dist/index.cjs only at the build's
+ * externals, so they carry no second copy of the runtime (one `GatewayError`, one storage behind
+ * getContext()); a Fetch refusal through dist is FC's 400; getContext() works under
+ * `node dist/cli.cjs serve --async-context` for an ES module and a CommonJS handler module.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { spawnServer } from './helpers/child-server.js';
+import { DIST, ensureDist } from './helpers/dist.js';
 import { fcHeaders, invoke, send } from './helpers/http-client.js';
-import { FIXTURES, ROOT } from './helpers/paths.js';
+import { DIST_CLI, FIXTURES } from './helpers/paths.js';
 import { sendRaw } from './helpers/raw-client.js';
 
-const DIST = join(ROOT, 'dist');
-const BUNDLES = ['index.js', 'fetch.js', 'cli.js'];
-/** What the build reads besides lib/: a change to any of them makes dist/ stale. */
-const BUILD_INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json'];
 /** esbuild heads each bundled module with its source path: `// lib/rules/errors.ts`. */
 const MODULE_BANNER = /^\/\/ (lib\/\S+\.ts)$/gm;
 /** A class definition as esbuild writes it (`var GatewayError = class extends Error`) or as written. */
 const CLASS_DEFINITION = /^(?:var ([\w$]+) = class\b|class ([\w$]+)\b)/gm;
-const LISTENING = /listening on [\d.]+:(\d+)/;
 
 type Package = typeof import('../lib/index.js');
-
-/** Newest modification time of a file under `dir`, in ms. */
-function readNewestTime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? readNewestTime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function isDistStale(): boolean {
-  let built = Infinity;
-  try {
-    for (const bundle of BUNDLES) built = Math.min(built, statSync(join(DIST, bundle)).mtimeMs);
-  } catch {
-    return true; // a bundle is missing
-  }
-  const sources = Math.max(readNewestTime(join(ROOT, 'lib')), ...BUILD_INPUTS.map((name) => statSync(join(ROOT, name)).mtimeMs));
-  return sources > built;
-}
+const requireDist = createRequire(join(DIST, 'index.cjs'));
 
 function readBundle(name: string): string {
   return readFileSync(join(DIST, name), 'utf8');
@@ -65,30 +40,35 @@ function listClasses(bundle: string): string[] {
   return [...bundle.matchAll(CLASS_DEFINITION)].map((match) => match[1] ?? match[2]!);
 }
 
-before(async () => {
-  // A source newer than dist/ (an edit since the last build): build what this run is about.
-  if (!isDistStale()) return;
-  const build = spawn('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  const [code] = await once(build, 'exit') as [number | null];
-  assert.equal(code, 0, 'npm run build failed');
-});
+before(ensureDist);
 
-test('dist/fetch.js and dist/cli.js carry no copy of the runtime: no module of it, none of its classes', () => {
-  const runtimeClasses = listClasses(readBundle('index.js'));
-  for (const name of ['GatewayError', 'Context', 'Runtime']) assert.ok(runtimeClasses.includes(name), `dist/index.js defines ${name}`);
+test('dist/fetch.cjs and dist/cli.cjs carry no copy of the runtime: no module of it, none of its classes', () => {
+  const runtimeClasses = listClasses(readBundle('index.cjs'));
+  for (const name of ['GatewayError', 'Context', 'Runtime']) assert.ok(runtimeClasses.includes(name), `dist/index.cjs defines ${name}`);
 
-  const fetchBundle = readBundle('fetch.js');
+  const fetchBundle = readBundle('fetch.cjs');
   const fetchModules = listModules(fetchBundle);
-  assert.ok(fetchModules.includes('lib/fetch/adapter.ts'), `esbuild's module banners are in dist/fetch.js: ${fetchModules.join(', ')}`);
-  // Anything outside the adapter's own folder would be a second copy of a module index.js bundles.
+  assert.ok(fetchModules.includes('lib/fetch/adapter.ts'), `esbuild's module banners are in dist/fetch.cjs: ${fetchModules.join(', ')}`);
+  // Anything outside the adapter's own folder would be a second copy of a module index.cjs bundles.
   assert.deepEqual(fetchModules.filter((path) => path !== 'lib/fetch.ts' && !path.startsWith('lib/fetch/')), []);
 
-  const cliBundle = readBundle('cli.js');
-  assert.match(cliBundle, /^import \{[^}]*\} from "\.\/index\.js";$/m, 'dist/cli.js takes the runtime from ./index.js');
+  const cliBundle = readBundle('cli.cjs');
+  assert.match(cliBundle, /^var [\w$]+ = require\("\.\/index\.cjs"\);$/m, 'dist/cli.cjs takes the runtime from ./index.cjs');
   assert.deepEqual(listModules(cliBundle).filter((path) => path.startsWith('lib/runtime/') || path === 'lib/index.ts' || path === 'lib/server.ts'), []);
 
-  for (const [name, bundle] of [['fetch.js', fetchBundle], ['cli.js', cliBundle]] as const) {
-    assert.deepEqual(listClasses(bundle).filter((defined) => runtimeClasses.includes(defined)), [], `classes of dist/index.js defined again in dist/${name}`);
+  for (const [name, bundle] of [['fetch.cjs', fetchBundle], ['cli.cjs', cliBundle]] as const) {
+    assert.deepEqual(listClasses(bundle).filter((defined) => runtimeClasses.includes(defined)), [], `classes of dist/index.cjs defined again in dist/${name}`);
+  }
+});
+
+test('the ES module entries hold no code: each re-exports its .cjs, every name of it', async () => {
+  for (const entry of ['index', 'emulator']) {
+    const source = readBundle(`${entry}.js`);
+    assert.match(source, new RegExp(`^export \\{ [\\w$, ]+ \\} from '\\./${entry}\\.cjs';\\n$`), `dist/${entry}.js`);
+    const esm = await import(pathToFileURL(join(DIST, `${entry}.js`)).href) as Record<string, unknown>;
+    const cjs = requireDist(`./${entry}.cjs`) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(esm).sort(), Object.keys(cjs).sort(), `dist/${entry}.js names every export`);
+    for (const name of Object.keys(esm)) assert.equal(esm[name], cjs[name], `${entry}: ${name} is the CommonJS one`);
   }
 });
 
@@ -120,31 +100,17 @@ test('a request no Request can represent, to a fetch handler of dist/index.js\'s
   assert.equal(calls, 0);
 });
 
-test('getContext() from the package, in handlers started by `node dist/cli.js serve --async-context`', { timeout: 20_000 }, async (t) => {
-  const child = spawn(process.execPath, [join(DIST, 'cli.js'), 'serve', join(FIXTURES, 'dist-context.mjs'), '--async-context', '--port', '0', '--host', '127.0.0.1'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => { child.kill('SIGKILL'); });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => { err += chunk; });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      const listening = LISTENING.exec(out);
-      if (listening) resolve(Number(listening[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`dist/cli.js exited (${code}) before listening:\n${out}\n${err}`)));
-  });
+for (const fixture of ['dist-context.mjs', 'dist-context.cjs']) {
+  test(`getContext() from the package, in handlers of ${fixture} started by \`node dist/cli.cjs serve --async-context\``, { timeout: 20_000 }, async (t) => {
+    const server = await spawnServer(join(FIXTURES, fixture), ['--async-context'], {}, DIST_CLI);
+    t.after(() => server.kill('SIGKILL'));
 
-  const event = await invoke(port, '', { 'x-fc-request-id': 'dist-event-1' });
-  assert.equal(event.status, 200, event.text);
-  assert.deepEqual(event.json(), { requestId: 'dist-event-1', same: true });
+    const event = await invoke(server.port, '', { 'x-fc-request-id': 'dist-event-1' });
+    assert.equal(event.status, 200, event.text);
+    assert.deepEqual(event.json(), { requestId: 'dist-event-1', same: true });
 
-  const http = await send(port, { path: '/api/ctx', headers: fcHeaders({ 'x-fc-request-id': 'dist-fetch-1', 'x-fc-control-path': '/http-invoke' }) });
-  assert.equal(http.status, 200, http.text);
-  assert.deepEqual(http.json(), { requestId: 'dist-fetch-1', same: true, path: '/api/ctx' });
-});
+    const http = await send(server.port, { path: '/api/ctx', headers: fcHeaders({ 'x-fc-request-id': 'dist-fetch-1', 'x-fc-control-path': '/http-invoke' }) });
+    assert.equal(http.status, 200, http.text);
+    assert.deepEqual(http.json(), { requestId: 'dist-fetch-1', same: true, path: '/api/ctx' });
+  });
+}

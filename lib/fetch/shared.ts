@@ -1,7 +1,7 @@
 /** The adapter's one piece of module state: what the runtime injects into `createFetchListener`. */
 
 /**
- * What the adapter takes from the runtime. Injected, never imported: dist/fetch.js is its own
+ * What the adapter takes from the runtime. Injected, never imported: dist/fetch.cjs is its own
  * bundle, and an import of a runtime or rules module would give it a copy of that module (a
  * second `GatewayError` class the runtime would not recognise).
  */

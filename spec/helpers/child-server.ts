@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { CLI, ROOT } from './paths.js';
+import { ROOT, SOURCE_CLI } from './paths.js';
 
 /** A server running in a child process, with its stdout and stderr collected. */
 export interface ChildServer {
@@ -22,11 +22,12 @@ export interface ChildServer {
 }
 
 /**
- * Runs `fc-container serve <module>` (the CLI, from source through tsx) in a child process on a
- * free port and resolves once it listens. `args` are extra CLI flags; `env` adds variables.
+ * Runs `fc-container serve <module>` in a child process on a free port and resolves once it
+ * listens. `args` are extra CLI flags; `env` adds variables; `cli` is how Node starts the CLI
+ * (from source through tsx unless told, or `DIST_CLI`, with any Node flags in front).
  */
-export async function spawnServer(module: string, args: string[] = [], env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', module, '--port', '0', '--host', '127.0.0.1', ...args], {
+export async function spawnServer(module: string, args: string[] = [], env: Record<string, string> = {}, cli: string[] = SOURCE_CLI): Promise<ChildServer> {
+  const child = spawn(process.execPath, [...cli, 'serve', module, '--port', '0', '--host', '127.0.0.1', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,10 +83,10 @@ export async function spawnServer(module: string, args: string[] = [], env: Reco
 /**
  * Runs the CLI to completion and resolves to its exit code and output. A CLI that starts
  * listening instead of exiting is killed, and its code is `'listening'`. An `env` value of
- * undefined removes the variable.
+ * undefined removes the variable; `cli` is as for {@link spawnServer}.
  */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null | 'listening'; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}, cli: string[] = SOURCE_CLI): Promise<{ code: number | null | 'listening'; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...cli, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
