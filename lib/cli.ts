@@ -2,8 +2,8 @@
 /**
  * `fc-container serve <module>`: loads a handler module and serves it as FC expects.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 // Values come from the package's entry only, so the bundled dist/cli.cjs loads the core once.
@@ -22,6 +22,10 @@ Commands:
   emulate -- <command...>
                    Run FC's gateway locally in front of a container's server (any
                    language): FC's APIs, HTTP trigger, limits, Initializer, timeout.
+
+Options:
+  -v, --version    Print fc-container's version
+  -h, --help       Show this help
 
 Run 'fc-container serve --help' or 'fc-container emulate --help' for the options.
 `;
@@ -191,6 +195,8 @@ async function runServe(args: string[]): Promise<void> {
   if (limits !== undefined && limits !== 'fc3') fail(`--limits takes "fc3", got "${limits}"`);
   const profile = values.profile;
   if (profile !== undefined && profile !== 'fc2' && profile !== 'fc3') fail(`--profile takes "fc2" or "fc3", got "${profile}"`);
+  // An option serve() refuses is a usage error; a port it cannot listen on, serve() reports itself
+  // (one line, exit 1).
   try {
     await serve(handlers, {
       port: parseNumber(values.port, '--port'),
@@ -207,13 +213,25 @@ async function runServe(args: string[]): Promise<void> {
       formatConsole: values['format-console'] ?? false,
     });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    fail(code === 'EADDRINUSE' ? `port is taken: ${(error as Error).message}` : (error as Error).message);
+    fail((error as Error).message);
   }
+}
+
+/**
+ * The package's version, from the package.json one folder above this file (lib/ from source,
+ * dist/ once built; the build defines `import.meta.dirname` as the bundle's `__dirname`). Read
+ * only when asked, so a start-up never parses it.
+ */
+function readVersion(): string {
+  return (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`${readVersion()}\n`);
+    return;
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP);
     if (command === undefined) process.exitCode = EXIT_USAGE;

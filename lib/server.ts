@@ -95,17 +95,23 @@ function createLazyFetchHandler(runtime: Runtime, fetchHandler: NonNullable<Hand
 /**
  * Creates the server and listens: port from `options.port`, `FC_CUSTOM_LISTEN_PORT`,
  * `FC_SERVER_PORT`, else 9000, on `0.0.0.0`. Installs SIGTERM/SIGINT handling (drain, `preStop`,
- * exit) unless `handleSignals: false`. Resolves to the listening server; rejects if the port is
- * taken.
+ * exit) unless `handleSignals: false`. Resolves to the listening server.
+ *
+ * A server that cannot listen (the port taken, a port below 1024 without the right) is a
+ * container FC will never reach: `serve()` prints one line naming the address and exits the
+ * process with code 1, whether or not its promise is awaited — the one-line migration
+ * `require('fc-container').serve({ http: app })` awaits nothing. To handle the error yourself,
+ * call {@link createServer} and `listen()`.
  */
 export async function serve(handlers: Handlers = {}, options: Options = {}): Promise<Server> {
   const server = createServer(handlers, options);
   const runtime = getRuntime(server)!;
   const { port, host } = runtime.options;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+  await new Promise<void>((resolve) => {
+    const exit = (error: NodeJS.ErrnoException): void => exitOnListenError(error, host, port);
+    server.once('error', exit);
     server.listen(port, host, () => {
-      server.removeListener('error', reject);
+      server.removeListener('error', exit);
       resolve();
     });
   });
@@ -117,6 +123,18 @@ export async function serve(handlers: Handlers = {}, options: Options = {}): Pro
     writeOut(`fc-container listening on ${shown} (profile ${runtime.options.profile.name})\n`);
   }
   return server;
+}
+
+/** Exit code of a `serve()` that could not listen (the CLI's usage errors are 2). */
+const EXIT_CANNOT_LISTEN = 1;
+
+function exitOnListenError(error: NodeJS.ErrnoException, host: string, port: number): never {
+  const reason = error.code === 'EADDRINUSE' ? 'the port is taken (EADDRINUSE)'
+    : error.code === 'EACCES' ? 'permission denied (EACCES)'
+    : error.message;
+  // Written synchronously (stderr is a file or a pipe in a container), so exit() loses nothing.
+  process.stderr.write(`fc-container: cannot listen on ${host}:${port}: ${reason}\n`);
+  process.exit(EXIT_CANNOT_LISTEN);
 }
 
 function onClientError(error: Error & { code?: string }, socket: Duplex): void {

@@ -77,6 +77,8 @@ async function bundle() {
     platform: 'node',
     target: 'node20',
     plugins: [siblingsExternal],
+    // Source reads its own folder as an ES module does; a CommonJS bundle has `__dirname`.
+    define: { 'import.meta.dirname': '__dirname' },
     logLevel: 'warning',
   });
 }

@@ -26,9 +26,18 @@ export interface ChildServer {
  * listens. `args` are extra CLI flags; `env` adds variables; `cli` is how Node starts the CLI
  * (from source through tsx unless told, or `DIST_CLI`, with any Node flags in front).
  */
-export async function spawnServer(module: string, args: string[] = [], env: Record<string, string> = {}, cli: string[] = SOURCE_CLI): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...cli, 'serve', module, '--port', '0', '--host', '127.0.0.1', ...args], {
-    cwd: ROOT,
+export function spawnServer(module: string, args: string[] = [], env: Record<string, string> = {}, cli: string[] = SOURCE_CLI): Promise<ChildServer> {
+  return spawnNode([...cli, 'serve', module, '--port', '0', '--host', '127.0.0.1', ...args], env);
+}
+
+/**
+ * Runs `node <args...>` (a script that calls `serve()` itself, say) in `cwd` (the project root
+ * unless told) and resolves once it prints fc-container's "listening on" line; rejects with its
+ * output if it exits first.
+ */
+export async function spawnNode(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<ChildServer> {
+  const child = spawn(process.execPath, args, {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -85,8 +94,20 @@ export async function spawnServer(module: string, args: string[] = [], env: Reco
  * listening instead of exiting is killed, and its code is `'listening'`. An `env` value of
  * undefined removes the variable; `cli` is as for {@link spawnServer}.
  */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}, cli: string[] = SOURCE_CLI): Promise<{ code: number | null | 'listening'; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...cli, ...args], {
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, cli: string[] = SOURCE_CLI): Promise<RunResult> {
+  return runNode([...cli, ...args], env);
+}
+
+/** What a run to completion printed, and its exit code (`'listening'` if it served instead). */
+export interface RunResult {
+  code: number | null | 'listening';
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node <args...>` from the project root to completion, as {@link runCli} does. */
+export async function runNode(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
