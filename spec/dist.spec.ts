@@ -54,6 +54,9 @@ test('dist/fetch.cjs and dist/cli.cjs carry no copy of the runtime: no module of
 
   const cliBundle = readBundle('cli.cjs');
   assert.match(cliBundle, /^var [\w$]+ = require\("\.\/index\.cjs"\);$/m, 'dist/cli.cjs takes the runtime from ./index.cjs');
+  // The emulator is required for `emulate` only (the one import() is the branch for source under tsx).
+  assert.match(cliBundle, /typeof require === "function" \? require\("\.\/emulator\.cjs"\) : await import\("\.\/emulator\.cjs"\)/);
+  assert.doesNotMatch(cliBundle, /^var [\w$]+ = require\("\.\/emulator\.cjs"\);$/m);
   assert.deepEqual(listModules(cliBundle).filter((path) => path.startsWith('lib/runtime/') || path === 'lib/index.ts' || path === 'lib/server.ts'), []);
 
   for (const [name, bundle] of [['fetch.cjs', fetchBundle], ['cli.cjs', cliBundle]] as const) {
