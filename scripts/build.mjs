@@ -4,7 +4,7 @@
 //                        only at their externals: dist/cli.cjs requires ./index.cjs, index.cjs
 //                        requires ./fetch.cjs on first use, cli.cjs requires ./emulator.cjs for
 //                        `emulate`. One file per entry, so `require` and `import` share one copy.
-//   dist/<entry>.js      for `import`: `export { ... } from './<entry>.cjs'`, the names listed at
+//   dist/<entry>.js      for `import`: requires './<entry>.cjs' and exports its names, listed at
 //                        build time (no dual-package hazard: both conditions reach the .cjs).
 //   dist/**/*.d.cts      the declarations, emitted by tsc and renamed, their relative specifiers
 //                        pointed at .cjs, so a `require` consumer under `module: nodenext` reads
@@ -83,12 +83,20 @@ async function bundle() {
   });
 }
 
-/** The ES module entries, naming each export so Node needs no guess from the CommonJS source. */
+/**
+ * The ES module entries: each `require`s its .cjs through `createRequire` and names every export.
+ * Not `export { ... } from './x.cjs'`: Node parses a CommonJS module that ES modules import with
+ * cjs-module-lexer, and on Node 20 that cost `import('fc-container')` about 15 ms more than
+ * `require` and 7 MiB of RSS (measured here); a `require` skips the lexer.
+ */
 function writeModuleEntries() {
   const require = createRequire(import.meta.url);
   for (const entry of ENTRIES.filter((e) => e.public)) {
-    const names = Object.keys(require(join(DIST, `${entry.name}.cjs`))).filter((name) => name !== 'default' && name !== '__esModule');
-    writeFileSync(join(DIST, `${entry.name}.js`), `export { ${names.join(', ')} } from './${entry.name}.cjs';\n`);
+    const names = Object.keys(require(join(DIST, `${entry.name}.cjs`))).filter((name) => name !== 'default' && name !== '__esModule').join(', ');
+    writeFileSync(join(DIST, `${entry.name}.js`), `import { createRequire } from 'node:module';
+const { ${names} } = createRequire(import.meta.url)('./${entry.name}.cjs');
+export { ${names} };
+`);
     writeFileSync(join(DIST, `${entry.name}.d.ts`), `export * from './${entry.name}.cjs';\n`);
   }
 }

@@ -64,10 +64,11 @@ test('dist/fetch.cjs and dist/cli.cjs carry no copy of the runtime: no module of
   }
 });
 
-test('the ES module entries hold no code: each re-exports its .cjs, every name of it', async () => {
+test('the ES module entries hold no code: each requires its .cjs and exports every name of it', async () => {
   for (const entry of ['index', 'emulator']) {
     const source = readBundle(`${entry}.js`);
-    assert.match(source, new RegExp(`^export \\{ [\\w$, ]+ \\} from '\\./${entry}\\.cjs';\\n$`), `dist/${entry}.js`);
+    // A require through createRequire: an `export ... from './x.cjs'` would make Node lex the bundle.
+    assert.match(source, new RegExp(`^import \\{ createRequire \\} from 'node:module';\\nconst \\{ ([\\w$, ]+) \\} = createRequire\\(import\\.meta\\.url\\)\\('\\./${entry}\\.cjs'\\);\\nexport \\{ \\1 \\};\\n$`), source);
     const esm = await import(pathToFileURL(join(DIST, `${entry}.js`)).href) as Record<string, unknown>;
     const cjs = requireDist(`./${entry}.cjs`) as Record<string, unknown>;
     assert.deepEqual(Object.keys(esm).sort(), Object.keys(cjs).sort(), `dist/${entry}.js names every export`);
