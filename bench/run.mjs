@@ -14,6 +14,7 @@ import { installCleanup, onExit, killAllChildren, canPin, pinSelf, snapshotMachi
 import { detectLoadGenerator } from './lib/load.mjs';
 import { measureImports, measurePack } from './lib/footprint.mjs';
 import { measureColdStart } from './lib/coldstart.mjs';
+import { measureImage } from './lib/image.mjs';
 import { measureMemory, measureOversize } from './lib/memory.mjs';
 import { measureThroughput } from './lib/throughput.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
@@ -40,7 +41,8 @@ export async function runBench(overrides = {}) {
   const progress = (line) => { if (!quiet) process.stderr.write(`bench: ${line}\n`); };
   installCleanup();
 
-  const needsDist = config.sections.includes('import') || config.variants.some((v) => v.name.startsWith('fc-container'));
+  // The image section packs dist/ as it is (--ignore-scripts: no build of its own).
+  const needsDist = config.sections.includes('import') || config.sections.includes('image') || config.variants.some((v) => v.name.startsWith('fc-container'));
   if (needsDist && !existsSync(join(ROOT, 'dist', 'index.js'))) {
     throw new Error('dist/index.js is missing: run `npm run build` first');
   }
@@ -102,6 +104,10 @@ export async function runBench(overrides = {}) {
     if (config.sections.includes('cold')) {
       progress('cold start');
       results.cold = await section('cold', () => measureColdStart(ctx));
+    }
+    if (config.sections.includes('image')) {
+      progress('image: pack, install, cold start of the installed package');
+      results.image = await section('image', () => measureImage(ctx));
     }
     if (config.sections.includes('memory')) {
       progress('memory');

@@ -1,5 +1,5 @@
 // The bench's own HTTP client: correctness checks, big uploads, and the fast readiness poll used
-// for cold starts (a raw TCP connect every few ms, then POST /initialize).
+// for cold starts (a raw TCP connect every few ms, then POST /initialize or POST /invoke).
 import { request, Agent } from 'node:http';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -35,13 +35,24 @@ export function keepAliveAgent() {
   return new Agent({ keepAlive: true, maxSockets: 1 });
 }
 
-const INITIALIZE = 'POST /initialize HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
+/** A whole HTTP/1.1 request on a connection of its own (the server closes it after answering). */
+function rawPost(path, headers, body = '') {
+  const lines = [`POST ${path} HTTP/1.1`, 'host: 127.0.0.1', ...headers, `content-length: ${Buffer.byteLength(body)}`, 'connection: close'];
+  return lines.join('\r\n') + '\r\n\r\n' + body;
+}
+
+const INITIALIZE = rawPost('/initialize', []);
+/**
+ * A small JSON event, as FC would send it: the README's handler parses it (`{ name }`), the bare
+ * node:http server echoes it, so both answer 200.
+ */
+const INVOKE = rawPost('/invoke', ['content-type: application/octet-stream', 'x-fc-request-id: bench-cold-start'], '{"name":"bench"}');
 
 /**
- * One attempt: connect and POST /initialize. Resolves to the status code, or to 0 when the port
- * refuses the connection or the connection drops before a status line.
+ * One attempt: connect and send `raw` (one request). Resolves to the status code, or to 0 when
+ * the port refuses the connection or the connection drops before a status line.
  */
-function tryInitialize(port) {
+function tryRequest(port, raw) {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port, noDelay: true });
     let head = '';
@@ -52,7 +63,7 @@ function tryInitialize(port) {
       socket.destroy();
       resolve(status);
     };
-    socket.on('connect', () => socket.write(INITIALIZE));
+    socket.on('connect', () => socket.write(raw));
     socket.setEncoding('latin1');
     socket.on('data', (chunk) => {
       head += chunk;
@@ -65,21 +76,34 @@ function tryInitialize(port) {
 }
 
 /**
- * Polls until POST /initialize answers 200 (a connect attempt every `everyMs`). Returns the time
- * of that response (performance.now()), or throws after `timeoutMs` or when `isDead()` says the
- * process has gone.
+ * Polls until `raw` (a request to `label`) answers 200, a connect attempt every `everyMs`.
+ * Returns the time of that response (performance.now()), or throws after `timeoutMs` or when
+ * `isDead()` says the process has gone.
  */
-export async function pollInitialize(port, { everyMs = 2, timeoutMs = 15_000, isDead = () => false } = {}) {
+async function pollUntil200(port, raw, label, { everyMs = 2, timeoutMs = 15_000, isDead = () => false } = {}) {
   const deadline = performance.now() + timeoutMs;
   let lastStatus = 0;
   for (;;) {
-    lastStatus = await tryInitialize(port);
+    lastStatus = await tryRequest(port, raw);
     if (lastStatus === 200) return performance.now();
-    if (isDead()) throw new Error('server exited before answering POST /initialize');
-    if (performance.now() > deadline) throw new Error(`POST /initialize never answered 200 (last status ${lastStatus || 'none'})`);
+    if (isDead()) throw new Error(`server exited before answering ${label}`);
+    if (performance.now() > deadline) throw new Error(`${label} never answered 200 (last status ${lastStatus || 'none'})`);
     if (lastStatus === 0) await sleep(everyMs);
     else await sleep(20); // listening but not 200: do not hammer it
   }
+}
+
+/** Polls until POST /initialize answers 200 (see pollUntil200): the cold-start section's end. */
+export function pollInitialize(port, options) {
+  return pollUntil200(port, INITIALIZE, 'POST /initialize', options);
+}
+
+/**
+ * Polls until POST /invoke with a small JSON event answers 200: the image section's end, the
+ * first invocation a function without an Initializer gets.
+ */
+export function pollInvoke(port, options) {
+  return pollUntil200(port, INVOKE, 'POST /invoke', options);
 }
 
 /**

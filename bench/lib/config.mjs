@@ -30,7 +30,7 @@ export const VARIANTS = [
  */
 export const RUN_ORDER = ['raw', 'raw-fc', 'fc-container', 'fastify', 'express', 'hono', 'fc-container-fetch', 'fc-container-async'];
 
-export const SECTIONS = ['import', 'cold', 'memory', 'oversize', 'throughput'];
+export const SECTIONS = ['import', 'cold', 'image', 'memory', 'oversize', 'throughput'];
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -49,11 +49,12 @@ function list(value) {
 
 /**
  * Resolves the settings: `overrides` (same keys as the result) win over the environment.
- *   BENCH_SMOKE=1        1 s, 1 round, no warm-up, 3 cold runs, 2 memory invocations
+ *   BENCH_SMOKE=1        1 s, 1 round, no warm-up, 3 cold runs, 3 image runs, 2 memory invocations
  *   BENCH_DURATION=3     seconds per measurement        BENCH_WARMUP=1   seconds of warm-up per workload
  *   BENCH_ROUNDS=5       rounds (fresh server per round) BENCH_CONNECTIONS=50
  *   BENCH_COLD_RUNS=30   BENCH_MEM_RUNS=3  BENCH_MEM_INVOCATIONS=20  BENCH_OVERSIZE_RUNS=10  BENCH_IMPORT_RUNS=10
- *   BENCH_VARIANTS=raw,fc-container   BENCH_SECTIONS=import,cold,memory,oversize,throughput
+ *   BENCH_IMAGE_RUNS=30  cold starts per variant of the installed package (the image section)
+ *   BENCH_VARIANTS=raw,fc-container   BENCH_SECTIONS=import,cold,image,memory,oversize,throughput
  *   BENCH_LOADGEN=wrk|autocannon      BENCH_KEEP_LOGS=1 (keep server stdout files in bench/results/run-<pid>/logs)
  *   BENCH_QUIET_SHARE=0.05  other processes' share of the cores above which the machine is "busy"
  *   BENCH_QUIET_WAIT=5   seconds to wait for a quiet machine before a measurement
@@ -77,6 +78,8 @@ export function resolveConfig(overrides = {}, env = process.env) {
     rounds: Math.max(1, Math.round(pick('rounds', 'BENCH_ROUNDS', 5, 1))),
     connections: Math.max(1, Math.round(pick('connections', 'BENCH_CONNECTIONS', 50, 50))),
     coldRuns: Math.max(1, Math.round(pick('coldRuns', 'BENCH_COLD_RUNS', 30, 3))),
+    // Runs of the image section; its pack and install happen once, whatever the count.
+    imageRuns: Math.max(1, Math.round(pick('imageRuns', 'BENCH_IMAGE_RUNS', 30, 3))),
     memRuns: Math.max(1, Math.round(pick('memRuns', 'BENCH_MEM_RUNS', 3, 1))),
     memInvocations: Math.max(1, Math.round(pick('memInvocations', 'BENCH_MEM_INVOCATIONS', 20, 2))),
     oversizeRuns: Math.max(1, Math.round(pick('oversizeRuns', 'BENCH_OVERSIZE_RUNS', 10, 2))),

@@ -1,19 +1,32 @@
-// Import cost (fresh processes) and the packed size of the package.
+// Import cost (fresh processes, import() and require()) and the packed size of the package.
 import { runCommand } from './procs.mjs';
 import { median, percentile } from './stats.mjs';
 import { ROOT } from './config.mjs';
 
-/** What each import-cost line imports; all resolved from the package root. */
+/**
+ * What each import-cost line loads, all resolved from the package root, and how: `import()` in an
+ * ES module process, or `require()` in a CommonJS one. fc-container has both rows, next to each
+ * other: `require` reaches dist/index.cjs directly, `import` goes through the ES module entry
+ * (dist/index.js) that re-exports it.
+ */
 export const IMPORTS = [
-  { name: 'fc-container', specifiers: ['fc-container'] },
-  { name: 'express', specifiers: ['express'] },
-  { name: 'fastify', specifiers: ['fastify'] },
-  { name: 'hono', specifiers: ['hono', '@hono/node-server'] },
+  { name: 'fc-container', specifiers: ['fc-container'], loader: 'import' },
+  { name: 'fc-container (require)', specifiers: ['fc-container'], loader: 'require' },
+  { name: 'express', specifiers: ['express'], loader: 'import' },
+  { name: 'fastify', specifiers: ['fastify'], loader: 'import' },
+  { name: 'hono', specifiers: ['hono', '@hono/node-server'], loader: 'import' },
 ];
 
-function importScript(specifiers) {
+/** `node` arguments that time loading `specifiers` and print `IMPORT_MS <ms>`. */
+function loadArgs({ specifiers, loader }) {
+  const print = "process.stdout.write('IMPORT_MS ' + (performance.now() - t));";
+  if (loader === 'require') {
+    // A CommonJS eval: require() resolves from the cwd, the package root (self-reference).
+    const requires = specifiers.map((s) => `require(${JSON.stringify(s)});`).join(' ');
+    return ['--input-type=commonjs', '-e', `const t = performance.now(); ${requires} ${print}`];
+  }
   const imports = specifiers.map((s) => `import(${JSON.stringify(s)})`).join(', ');
-  return `const t = performance.now(); await Promise.all([${imports}]); process.stdout.write('IMPORT_MS ' + (performance.now() - t));`;
+  return ['--input-type=module', '-e', `const t = performance.now(); await Promise.all([${imports}]); ${print}`];
 }
 
 export async function measureImports(ctx) {
@@ -24,7 +37,7 @@ export async function measureImports(ctx) {
     for (const entry of IMPORTS) {
       if (errors[entry.name]) continue;
       try {
-        const { stdout } = await runCommand(process.execPath, ['--input-type=module', '-e', importScript(entry.specifiers)], { core: ctx.serverCore, cwd: ROOT, timeoutMs: 30_000 });
+        const { stdout } = await runCommand(process.execPath, loadArgs(entry), { core: ctx.serverCore, cwd: ROOT, timeoutMs: 30_000 });
         const match = /IMPORT_MS ([\d.]+)/.exec(stdout);
         if (!match) throw new Error(`no timing printed: ${stdout.slice(0, 200)}`);
         samples[entry.name].push(Number(match[1]));
@@ -36,6 +49,7 @@ export async function measureImports(ctx) {
   const rows = IMPORTS.map((entry) => ({
     name: entry.name,
     specifiers: entry.specifiers,
+    loader: entry.loader,
     median: median(samples[entry.name]),
     p90: percentile(samples[entry.name], 90),
     samples: samples[entry.name],

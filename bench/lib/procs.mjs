@@ -87,15 +87,17 @@ export async function freePort() {
 }
 
 /**
- * Starts `node <file>` pinned to `core`, PORT in its environment, stdout and stderr appended to
- * `logPath` (a file, as in a container). Exec'd by taskset, so the pid is node's own.
+ * Starts `node <file> <args>` pinned to `core`, PORT in its environment, stdout and stderr
+ * appended to `logPath` (a file, as in a container), from `cwd` (this process's unless told).
+ * Exec'd by taskset, so the pid is node's own.
  */
-export function spawnNode(file, { port, logPath, core, nodeArgs = [], env = {} }) {
+export function spawnNode(file, { port, logPath, core, nodeArgs = [], args: scriptArgs = [], cwd, env = {} }) {
   const fd = openSync(logPath, 'w');
-  const [command, args] = pinned(core, process.execPath, [...nodeArgs, file]);
+  const [command, args] = pinned(core, process.execPath, [...nodeArgs, file, ...scriptArgs]);
   let child;
   try {
     child = spawn(command, args, {
+      cwd,
       stdio: ['ignore', fd, fd],
       env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
     });

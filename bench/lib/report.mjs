@@ -1,5 +1,7 @@
 // The markdown report.
 import { FLOOR } from './coldstart.mjs';
+import { BARE } from './image.mjs';
+import { RUNS_CONFIDENCE } from './targets.mjs';
 import { median, medianInterval, pairedRatios } from './stats.mjs';
 
 const MIB = 1024 * 1024;
@@ -30,7 +32,7 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
     ['load generator', machine.loadgen],
     ['pinning', machine.pinning],
     ['date', machine.date],
-    ['settings', `${config.duration} s per measurement, ${config.warmup} s warm-up per workload, ${config.rounds} round(s), ${config.connections} connections, ${config.coldRuns} cold runs, ${config.memRuns} memory run(s) x ${config.memInvocations} invocations`],
+    ['settings', `${config.duration} s per measurement, ${config.warmup} s warm-up per workload, ${config.rounds} round(s), ${config.connections} connections, ${config.coldRuns} cold runs, ${config.imageRuns} image runs, ${config.memRuns} memory run(s) x ${config.memInvocations} invocations`],
     ['run time', `${(elapsedMs / 1000).toFixed(0)} s`],
     ['other load', Object.keys(results.otherLoad ?? {}).length
       ? Object.entries(results.otherLoad).map(([name, share]) => `${name} ${pct(share)}`).join(', ') + ' of the cores used by processes outside the benchmark'
@@ -43,7 +45,7 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
   out.push('');
   out.push(table(['target', 'result', 'measured', 'threshold', 'noise'], targets.map((t) => [t.title, `**${t.verdict}**`, t.value, t.threshold, t.noise])));
   out.push('');
-  out.push('Comparisons are judged on the median of paired ratios (fc-container and the other variant in the same throughput round, or the same cold-start run, so both saw the same machine), with a distribution-free confidence interval of that median from its order statistics (the noise column): PASS when the whole interval clears the threshold, FAIL when none of it does, TIE when it straddles the threshold. Memory: TIE when the value is within the run-to-run range of the threshold.');
+  out.push('Comparisons are judged on the median of paired ratios (the two variants compared in the same throughput round, or the same cold-start or image run, so both saw the same machine), with a distribution-free confidence interval of that median from its order statistics (the noise column): PASS when the whole interval clears the threshold, FAIL when none of it does, TIE when it straddles the threshold. Memory: TIE when the value is within the run-to-run range of the threshold.');
   out.push('');
   if (results.throughput) {
     // Req/s on a shared VM swings with the host; the server's CPU time per request is steadier.
@@ -118,6 +120,35 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
     out.push('');
   }
 
+  if (results.image) {
+    const image = results.image;
+    out.push(`## Image: the packed package installed, spawn to first 200 of POST /invoke (${config.imageRuns} runs)`);
+    out.push('');
+    if (image.error) {
+      out.push(`FAILED: ${image.error.slice(0, 300)}`);
+    } else {
+      const bare = image.rows.find((r) => r.name === BARE);
+      out.push(table(['variant', 'median ms', 'p90 ms', 'min ms', 'x bare'], image.rows.map((r) => r.error && !r.samples.length
+        ? [r.label, `FAILED: ${r.error.slice(0, 200)}`, '', '', '']
+        : [r.label, ms(r.median, 1), ms(r.p90, 1), ms(r.min, 1), r.name === BARE ? '1.00x' : bare ? x(r.median / bare.median) : 'n/a'])));
+      out.push('');
+      const pairedText = Object.entries(image.paired).map(([name, ratios]) => {
+        const { lo, hi, coverage } = medianInterval(ratios, RUNS_CONFIDENCE);
+        const label = name === 'readme-cmd' ? "the README's CMD" : 'node serve.mjs';
+        return ratios.length
+          ? `${label} / bare ${ms(median(ratios), 3)}x (${ms(lo, 3)}-${ms(hi, 3)}, ${(coverage * 100).toFixed(1)}% CI, ${ratios.length} paired runs; lowest ${ms(Math.min(...ratios), 3)}, highest ${ms(Math.max(...ratios), 3)})`
+          : `${label} / bare: n/a`;
+      });
+      out.push(`Paired per run (each variant over bare node:http in the same run), median: ${pairedText.join('; ')}.`);
+      out.push('');
+      const { footprint, tarball } = image;
+      out.push(`Installed footprint: ${footprint.packages.length} package(s) in the consumer's node_modules (${footprint.packages.join(', ') || 'none'}), ${int(footprint.bytes)} bytes (${(footprint.bytes / 1024).toFixed(1)} KiB) on disk, the sum of its ${footprint.files} files' sizes; tarball ${tarball.filename}, ${int(tarball.size)} bytes (${(tarball.size / 1024).toFixed(1)} KiB). Packed in ${ms(image.packMs / 1000, 1)} s and installed in ${ms(image.installMs / 1000, 1)} s, once, before the runs.`);
+      out.push('');
+      out.push('The package is packed with `npm pack --ignore-scripts` (dist/ as built) and installed with `npm install --omit=dev --offline` into a fresh folder outside the repository, with the README\'s handler.mjs and a serve.mjs that calls `serve({ initialize, invoke })` with its two handlers. The README\'s CMD is read from its ```dockerfile block and run as written (`node` being this Node.js). Each run spawns every variant from that folder, `taskset -c <server core>`, NODE_ENV=production, a free port in FC_CUSTOM_LISTEN_PORT (and PORT, which bare node:http reads), stdout to a file, and polls `POST /invoke` with a small JSON event every 2 ms; the order rotates run by run.');
+    }
+    out.push('');
+  }
+
   if (results.memory) {
     out.push(`## Memory (median of ${config.memRuns} process(es))`);
     out.push('');
@@ -155,11 +186,11 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
     out.push('## Import cost and package size');
     out.push('');
     if (results.imports) {
-      out.push(table(['module', 'import() median ms', 'p90 ms'], results.imports.map((r) => [
-        `${r.specifiers.join(' + ')}`, r.error ? `FAILED: ${r.error.slice(0, 160)}` : ms(r.median), ms(r.p90),
+      out.push(table(['module', 'median ms', 'p90 ms'], results.imports.map((r) => [
+        r.specifiers.map((spec) => `${r.loader ?? 'import'}('${spec}')`).join(' + '), r.error ? `FAILED: ${r.error.slice(0, 160)}` : ms(r.median), ms(r.p90),
       ])));
       out.push('');
-      out.push(`Time to \`await import(...)\` in a fresh \`node --input-type=module -e\` process, median of ${config.importRuns}.`);
+      out.push(`An import() row: time to \`await import(...)\` (all of its modules at once) in a fresh \`node --input-type=module -e\` process. The require() row: time to \`require('fc-container')\` in a fresh \`node --input-type=commonjs -e\` process (the CommonJS build, dist/index.cjs, without the ES module entry in front of it). All resolved from the package root; each run times every row in turn, median of ${config.importRuns}.`);
       out.push('');
     }
     if (results.pack) {

@@ -8,12 +8,24 @@ let serial = 0;
 
 /** Spawns a variant's server pinned to the server core, stdout and stderr to a log file. */
 export async function launch(ctx, variant, tag, nodeArgs = []) {
-  const port = await freePort();
-  const logPath = join(ctx.logDir, `${variant.name}-${tag}-${++serial}.log`);
-  const spawnedAt = performance.now();
-  const proc = spawnNode(join(SERVERS_DIR, variant.file), { port, logPath, core: ctx.serverCore, nodeArgs });
-  proc.spawnedAt = spawnedAt;
+  const proc = await launchNode(ctx, { name: variant.name, file: join(SERVERS_DIR, variant.file), tag, nodeArgs });
   proc.variant = variant;
+  return proc;
+}
+
+/**
+ * Spawns `node <file> <args>` from `cwd` the way launch() spawns a variant (a free port, pinned to
+ * the server core, output to a log file). The port goes in PORT and in each of `portEnv` (the
+ * image section's commands read FC_CUSTOM_LISTEN_PORT, as in FC). `spawnedAt` is taken after the
+ * port is picked, just before the spawn.
+ */
+export async function launchNode(ctx, { name, file, args = [], cwd, tag, nodeArgs = [], portEnv = [] }) {
+  const port = await freePort();
+  const logPath = join(ctx.logDir, `${name}-${tag}-${++serial}.log`);
+  const env = Object.fromEntries(portEnv.map((key) => [key, String(port)]));
+  const spawnedAt = performance.now();
+  const proc = spawnNode(file, { port, logPath, core: ctx.serverCore, nodeArgs, args, cwd, env });
+  proc.spawnedAt = spawnedAt;
   proc.isDead = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
   return proc;
 }

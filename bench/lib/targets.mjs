@@ -8,8 +8,8 @@ import { judge, judgeInterval, pairedRatios, medianInterval, median } from './st
 
 /** Confidence asked of the interval for throughput rounds (5 rounds give min..max, 93.8%). */
 const ROUNDS_CONFIDENCE = 0.9;
-/** Confidence asked of the interval for cold-start runs. */
-const RUNS_CONFIDENCE = 0.95;
+/** Confidence asked of the interval for cold-start runs (the cold and image sections). */
+export const RUNS_CONFIDENCE = 0.95;
 
 const MIB = 1024 * 1024;
 
@@ -84,6 +84,27 @@ export function evaluateTargets(results) {
         confidence: RUNS_CONFIDENCE,
         unit: 'runs',
         valueText: (value) => `${fmtX(value)} (paired per-run median; medians ${fc.median.toFixed(1)} vs ${raw.median.toFixed(1)} ms, ${fmtX(ofMedians)})`,
+      }));
+    }
+  }
+
+  {
+    // The README's Dockerfile CMD, from the installed tarball, against bare node:http from the
+    // same folder: what a function's image pays at a cold start, the CLI's loading included.
+    const id = 'image-cold-start';
+    const title = 'Image cold start: the README\'s CMD <= 1.25x bare node:http';
+    const cmd = results.image?.rows?.find((r) => r.name === 'readme-cmd');
+    const bare = results.image?.rows?.find((r) => r.name === 'bare');
+    if (!results.image) targets.push(na(id, title, 'image not run'));
+    else if (results.image.error || !cmd || !bare) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(results.image.error ?? 'no rows').slice(0, 120)}`, threshold: '1.25x', noise: '' });
+    else if (cmd.error || bare.error || !Number.isFinite(cmd.median) || !Number.isFinite(bare.median)) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(cmd.error ?? bare.error ?? 'no samples').slice(0, 120)}`, threshold: '1.25x', noise: '' });
+    else {
+      const ofMedians = cmd.median / bare.median;
+      targets.push(pairedTarget(id, title, results.image.paired['readme-cmd'], 1.25, {
+        higherIsBetter: false,
+        confidence: RUNS_CONFIDENCE,
+        unit: 'runs',
+        valueText: (value) => `${fmtX(value)} (paired per-run median; medians ${cmd.median.toFixed(1)} vs ${bare.median.toFixed(1)} ms, ${fmtX(ofMedians)})`,
       }));
     }
   }
