@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { ensureDist } from './helpers/dist.js';
 import { ROOT } from './helpers/paths.js';
 
 // Checks that `npm run bench` runs end to end on tiny settings, so the scripts cannot rot. It
 // asserts that every section ran and reported each variant, never how fast anything was.
 test('the benchmark runs end to end in smoke mode and reports every section', { timeout: 180_000 }, async () => {
-  const build = spawn('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  assert.equal(await new Promise((resolve) => build.on('exit', resolve)), 0, 'npm run build failed');
+  await ensureDist();
   const child = spawn(process.execPath, ['bench/run.mjs'], {
     cwd: ROOT,
     env: { ...process.env, BENCH_SMOKE: '1', BENCH_WRITE: '0' },
@@ -19,12 +19,15 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   child.stderr.on('data', (chunk) => { err += chunk; });
   const code = await new Promise((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, `bench exited ${code}:\n${err}`);
-  for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost']) {
+  for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost', '## Image']) {
     assert.ok(out.includes(heading), `missing ${heading}`);
   }
   for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono']) {
     assert.match(out, new RegExp(`^\\| ${variant} \\| [\\d,.]+ \\|`, 'm'), `no numbers for ${variant}`);
   }
+  assert.match(out, /^\| require\('fc-container'\) \| [\d.]+ \|/m, 'no require row in the import-cost table');
+  assert.match(out, /^\| node node_modules\/fc-container\/dist\/cli\.cjs serve handler\.mjs \(the README's CMD\) \| [\d.]+ \|/m, 'no cold start of the README\'s CMD');
+  assert.match(out, /Installed footprint: 1 package\(s\) in the consumer's node_modules \(fc-container\)/);
   assert.doesNotMatch(out, /FAILED:/);
   assert.match(out, /\| fc-container \| 400 \|/, 'the 7 MiB event was not refused with 400');
 });
