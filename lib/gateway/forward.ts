@@ -9,7 +9,7 @@ import { readAnswer } from './answer.js';
 import { createHeadOverflowError, describeLostRequest, isHeadOverflow, sendToInstance, type ExchangeSpec } from './exchange.js';
 import { buildFcHeaders } from './fc-headers.js';
 import { droppedRequestHeaders } from './header-rules.js';
-import { sendFunctionFailure } from './replies.js';
+import { readRouteShape, sendFunctionFailure } from './replies.js';
 import { replaceResponse, sendAnswer } from './respond.js';
 import { reportInvocation } from './reports.js';
 import type { HttpRoute, InvokeRoute } from './routes.js';
@@ -62,11 +62,8 @@ function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId:
 export async function invoke(gw: GatewayState, instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer, gone: AbortSignal): Promise<void> {
   const o = gw.options;
   const spec = buildUpstreamRequest(gw, req, requestId, route, body);
-  // FC forces `content-disposition: attachment` on its default aliyuncs.com domain only (FC 3.0's
-  // HTTP response limits: https://help.aliyun.com/zh/functioncompute/fc-3-0/user-guide/web-functions,
-  // https://alibabacloud.com/help/ja/functioncompute/code-development-in-custom-container-runtimes):
-  // the 2.0 proxy path. A custom domain and FC 3.0's fcapp.run trigger (no page says it forces one), at the root, do not.
-  const forceDownload = route.kind === 'http' && route.basePath !== '';
+  // A timeout or a crash through an invocation API is answered 200, as FC does (replies.ts).
+  const failureStatus = route.kind === 'invoke' ? 200 : 502;
   // The peak is reset only when nothing else runs inside: with concurrency, a figure covers the
   // overlapping invocations too (it is the instance's peak, as FC measures an instance).
   const measured = instance.inFlight === 0 ? instance.resetPeak() : instance.child !== undefined;
@@ -82,10 +79,10 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, req: I
     timedOut = true;
     peak = measured ? instance.readPeak() : undefined;
     controller.abort();
-    status = 502;
+    status = failureStatus;
     error = 'FunctionTimeout';
     const usage = peak === undefined ? '' : ` (maxMemoryUsage: ${(peak / (1024 * 1024)).toFixed(2)}MB)`;
-    if (!gone.aborted) sendFunctionFailure(res, 502, requestId, { errorMessage: `Function timed out after ${o.timeout} seconds${usage}`, errorType: 'FunctionTimeout' });
+    if (!gone.aborted) sendFunctionFailure(res, failureStatus, requestId, { errorMessage: `Function timed out after ${o.timeout} seconds${usage}`, errorType: 'FunctionTimeout' });
     restartInstance(gw, instance, `an invocation timed out after ${o.timeout} s`);
   }, o.timeout * 1000);
   let headed = false;
@@ -96,7 +93,7 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, req: I
     // The invocation ends here, when the container has answered, whatever the caller does next.
     durationMs = performance.now() - started;
     clearTimeout(timer);
-    const answered = sendAnswer(gw, res, requestId, spec.method, upstream, answer, forceDownload, gone);
+    const answered = sendAnswer(gw, res, requestId, spec.method, upstream, answer, route, gone);
     status = answered.status;
     error = answered.error;
   } catch (failure) {
@@ -107,12 +104,13 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, req: I
         // The container answered, with a head past what the parser reads: over the limit, not lost.
         const refusal = createHeadOverflowError(gw.maxResponseHead, o.limits.responseHeaders);
         durationMs = performance.now() - started;
-        if (!gone.aborted) replaceResponse(gw, res, requestId, refusal);
+        if (!gone.aborted) replaceResponse(gw, res, requestId, refusal, readRouteShape(route));
         error = refusal.errorCode;
       } else {
         const lost = await describeLostRequest(instance, failure as Error, headed);
+        status = failureStatus;
         error = lost.errorType;
-        if (!gone.aborted) sendFunctionFailure(res, 502, requestId, { errorMessage: lost.message, errorType: lost.errorType });
+        if (!gone.aborted) sendFunctionFailure(res, failureStatus, requestId, { errorMessage: lost.message, errorType: lost.errorType });
       }
     }
   } finally {

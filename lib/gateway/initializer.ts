@@ -4,7 +4,7 @@
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
+import { INITIALIZATION_ERROR, UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
 import { describeLostRequest, exchangeWhole, type WholeResponse } from './exchange.js';
 import { buildFcHeaders } from './fc-headers.js';
 import { filterResponseHeadersIn } from './header-rules.js';
@@ -16,8 +16,13 @@ import { restartInstance } from './supervisor.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** Runs the Initializer once per instance before its first request; false when it failed and the request was answered. */
-export async function ensureInitialized(gw: GatewayState, instance: GatewayInstance, res: ServerResponse, requestId: string): Promise<boolean> {
+/**
+ * Runs the Initializer once per instance before its first request; false when it failed and the
+ * request was answered: through an invocation API with 200 and `x-fc-error-type:
+ * InitializationError` (FC's lifecycle-hook page, rules/errors.ts), through the HTTP trigger
+ * with the Initializer's own status.
+ */
+export async function ensureInitialized(gw: GatewayState, instance: GatewayInstance, res: ServerResponse, requestId: string, invocation: boolean): Promise<boolean> {
   if (!gw.options.initializer || instance.init.done) return true;
   const state = instance.init;
   if (!state.running) {
@@ -29,9 +34,9 @@ export async function ensureInitialized(gw: GatewayState, instance: GatewayInsta
   const outcome = await state.running!;
   if (outcome.ok) return true;
   if (res.headersSent || res.destroyed) return false;
-  const headers = [...outcome.headers, 'x-fc-request-id', requestId, 'x-fc-error-type', UNHANDLED_INVOCATION_ERROR];
+  const headers = [...outcome.headers, 'x-fc-request-id', requestId, 'x-fc-error-type', invocation ? INITIALIZATION_ERROR : UNHANDLED_INVOCATION_ERROR];
   if (outcome.body.length > 0) headers.push('content-length', String(outcome.body.length));
-  res.writeHead(outcome.status, headers);
+  res.writeHead(invocation ? 200 : outcome.status, headers);
   res.end(outcome.body);
   return false;
 }

@@ -8,12 +8,11 @@ import { drainRequest, readBody } from '../rules/body.js';
 import { FC_COMMON_ERROR, GatewayError, UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
 import { scanRequestHeaders, type RequestHeaderScan } from '../rules/headers.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
-import { sendGatewayError } from '../rules/response.js';
 import { invoke } from './forward.js';
 import { newRequestId } from './ids.js';
 import { ensureInitialized } from './initializer.js';
 import { QueueClosedError } from './queue.js';
-import { sendFcError } from './replies.js';
+import { readErrorShape, sendFcError } from './replies.js';
 import { resolveRoute, type HttpRoute, type InvokeRoute } from './routes.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 import { getReadyInstance } from './supervisor.js';
@@ -26,7 +25,7 @@ export function onRequest(gw: GatewayState, req: IncomingMessage, res: ServerRes
   const method = req.method ?? 'GET';
   const route = resolveRoute(method, url, gw.served);
   if (route.kind === 'error') {
-    sendFcError(res, requestId, route.error, route.allow ? { allow: route.allow } : {});
+    sendFcError(res, requestId, route.error, readErrorShape(url), route.allow ? { allow: route.allow } : {});
     return;
   }
   const scan: RequestHeaderScan = {
@@ -60,9 +59,7 @@ export function onRequest(gw: GatewayState, req: IncomingMessage, res: ServerRes
  */
 export function refuse(gw: GatewayState, req: IncomingMessage, res: ServerResponse, requestId: string, error: GatewayError, expectContinue: boolean): void {
   gw.printer.warn(`RequestId: ${requestId} refused: ${error.message}`);
-  res.setHeader('x-fc-request-id', requestId);
-  res.setHeader('x-fc-error-type', FC_COMMON_ERROR);
-  sendGatewayError(res, error, true);
+  sendFcError(res, requestId, error, readErrorShape(req.url ?? '/'), { 'x-fc-error-type': FC_COMMON_ERROR, connection: 'close' });
   drainRequest(req, res, expectContinue);
 }
 
@@ -75,7 +72,7 @@ export async function dispatch(gw: GatewayState, req: IncomingMessage, res: Serv
     release = await gw.slots.acquire(gone.signal);
   } catch (error) {
     if (error instanceof QueueClosedError && !gone.signal.aborted) {
-      sendFcError(res, requestId, new GatewayError('FC_SHUTTING_DOWN', 'The emulator is shutting down'));
+      sendFcError(res, requestId, new GatewayError('FC_SHUTTING_DOWN', 'The emulator is shutting down'), readErrorShape(req.url ?? '/'));
     }
     return;
   }
@@ -84,11 +81,11 @@ export async function dispatch(gw: GatewayState, req: IncomingMessage, res: Serv
     try {
       instance = await getReadyInstance(gw);
     } catch (error) {
-      sendFcError(res, requestId, new GatewayError('FC_FUNCTION_NOT_STARTED', (error as Error).message), { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR });
+      sendFcError(res, requestId, new GatewayError('FC_FUNCTION_NOT_STARTED', (error as Error).message), readErrorShape(req.url ?? '/'), { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR });
       return;
     }
     if (gone.signal.aborted) return;
-    if (!(await ensureInitialized(gw, instance, res, requestId))) return;
+    if (!(await ensureInitialized(gw, instance, res, requestId, route.kind === 'invoke'))) return;
     // An output nobody reads holds invocations back, or their summary lines would pile up.
     await gw.printer.whenWritable();
     if (gone.signal.aborted) return;

@@ -6,9 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UNHANDLED_INVOCATION_ERROR, type GatewayError } from '../rules/errors.js';
 import { createResponseHeadersError } from '../rules/limit-checks.js';
 import { classifyResponseHeaderIn } from '../rules/profile.js';
-import { sendGatewayError } from '../rules/response.js';
 import { answerLength, createAnswerTooLargeError, type AnswerBody } from './answer.js';
 import { headerValue } from './exchange.js';
+import { readRouteShape, sendFcError, type ErrorShape } from './replies.js';
+import type { HttpRoute, InvokeRoute } from './routes.js';
 import { filterResponseHeadersIn } from './header-rules.js';
 import type { GatewayState } from './state.js';
 
@@ -37,10 +38,17 @@ export function passOnHeaders(kept: readonly string[], forceDownload: boolean): 
  * Sends the container's whole answer on to the caller under the profile's rules: forbidden headers
  * stripped (warned once per name), the response-header and payload limits (502 `BadResponse`),
  * `x-fc-status` read and never passed on, a failure marked `x-fc-error-type`, on the default
- * domain `content-disposition: attachment`, and the body's true length. A caller already gone
- * gets nothing (its response is destroyed; writing to it would fail).
+ * domain `content-disposition: attachment`, and the body's true length. A failure through an
+ * invocation API is status 200, as FC's InvokeFunction answers one (replies.ts).
+ * A caller already gone gets nothing (its response is destroyed; writing to it would fail).
  */
-export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, forceDownload: boolean, gone: AbortSignal): { status: number; error: string | undefined } {
+export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, route: InvokeRoute | HttpRoute, gone: AbortSignal): { status: number; error: string | undefined } {
+  // FC forces `content-disposition: attachment` on its default aliyuncs.com domain only (FC 3.0's
+  // HTTP response limits: https://help.aliyun.com/zh/functioncompute/fc-3-0/user-guide/web-functions,
+  // https://alibabacloud.com/help/ja/functioncompute/code-development-in-custom-container-runtimes):
+  // the 2.0 proxy path. A custom domain and FC 3.0's fcapp.run trigger (no page says it forces one), at the root, do not.
+  const forceDownload = route.kind === 'http' && route.basePath !== '';
+  const invocation = route.kind === 'invoke';
   const rules = gw.options.profile;
   const filtered = filterResponseHeadersIn(rules, upstream.rawHeaders);
   for (const name of filtered.stripped) {
@@ -53,13 +61,13 @@ export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: str
   const limit = gw.options.limits.responseHeaders;
   if (filtered.bytes > limit || answer.tooLarge) {
     const refusal = filtered.bytes > limit ? createResponseHeadersError(filtered.bytes, limit) : createAnswerTooLargeError(gw.options.limits.body);
-    if (!gone.aborted) replaceResponse(gw, res, requestId, refusal);
+    if (!gone.aborted) replaceResponse(gw, res, requestId, refusal, readRouteShape(route));
     return { status: refusal.status, error: refusal.errorCode };
   }
   const fcStatus = headerValue(upstream.headers['x-fc-status']);
   const failed = !isSuccess(fcStatus);
   const headers = passOnHeaders(filtered.kept, forceDownload);
-  const status = upstream.statusCode ?? 502;
+  const status = failed && invocation ? 200 : upstream.statusCode ?? 502;
   const length = answerLength(method, status, upstream, answer.body);
   if (length !== undefined) headers.push('content-length', length);
   headers.push('x-fc-request-id', requestId);
@@ -71,10 +79,8 @@ export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: str
   return { status, error: failed ? UNHANDLED_INVOCATION_ERROR : undefined };
 }
 
-/** The container's answer broke FC's response rules: the caller gets FC's error instead. */
-export function replaceResponse(gw: GatewayState, res: ServerResponse, requestId: string, refusal: GatewayError): void {
+/** The container's answer broke FC's response rules: the caller gets FC's error instead, in its API's shape. */
+export function replaceResponse(gw: GatewayState, res: ServerResponse, requestId: string, refusal: GatewayError, shape: ErrorShape): void {
   gw.printer.warn(`RequestId: ${requestId} response replaced: ${refusal.message}`);
-  res.setHeader('x-fc-request-id', requestId);
-  res.setHeader('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
-  sendGatewayError(res, refusal);
+  sendFcError(res, requestId, refusal, shape, { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR });
 }

@@ -33,6 +33,12 @@ export const ERRORS = {
 
 /** `x-fc-error-type` of a function's failure (FC's HTTP trigger docs: function errors). */
 export const UNHANDLED_INVOCATION_ERROR = 'UnhandledInvocationError';
+/**
+ * `x-fc-error-type` of an invocation whose Initializer failed or timed out: "the server always
+ * returns an HTTP 200 status code. You must check the X-Fc-Error-Type:InitializationError"
+ * (https://www.alibabacloud.com/help/en/functioncompute/fc/user-guide/lifecycle-hooks-for-function-instances-in-a-custom-runtime).
+ */
+export const INITIALIZATION_ERROR = 'InitializationError';
 /** `x-fc-error-type` of a request FC refuses (FC's HTTP trigger docs: request errors). */
 export const FC_COMMON_ERROR = 'FcCommonError';
 
