@@ -106,3 +106,16 @@ export function countRuns(lines: readonly string[]): Map<string, number> {
   }
   return runs;
 }
+
+/**
+ * The code of a platform error in the shape the path's API answers: FC 3.0's API (`/2023-03-30/`)
+ * `{"Code","Message","RequestId"}`, everything else `{"ErrorCode","ErrorMessage"}`. Throws when
+ * the body has the other shape.
+ */
+export function readPlatformErrorCode(reply: Reply, path: string): string {
+  const body = reply.json() as Record<string, unknown>;
+  const fc3 = path.startsWith('/2023-03-30/');
+  const [code, other] = fc3 ? ['Code', 'ErrorCode'] : ['ErrorCode', 'Code'];
+  if (other in body || typeof body[code] !== 'string') throw new Error(`not the ${fc3 ? 'FC 3.0 API' : 'FC 2.0'} error shape for ${path}: ${reply.text}`);
+  return body[code] as string;
+}
