@@ -65,8 +65,9 @@ describe('request limits (the core\'s numbers and messages)', () => {
       assert.match(result.reply, /\r\nconnection: close\r\n/i);
       assert.match(result.reply, /\r\nx-fc-error-type: FcCommonError\r\n/);
       const body = JSON.parse(result.reply.slice(result.reply.indexOf('\r\n\r\n') + 4));
-      assert.equal(body.ErrorCode, 'InvalidArgument');
-      assert.match(body.ErrorMessage, framing === 'content-length'
+      // The content-length case goes to FC 3.0's API (its error shape), the chunked one to the HTTP trigger.
+      assert.equal(framing === 'content-length' ? body.Code : body.ErrorCode, 'InvalidArgument');
+      assert.match(framing === 'content-length' ? body.Message : body.ErrorMessage, framing === 'content-length'
         ? /^Request body is 25165824 bytes \(content-length\); the limit is 6291456 bytes$/
         : /^Request body exceeds the limit of 6291456 bytes/);
       assert.equal(s.invocations.length, 0, 'the function never runs');
@@ -78,7 +79,7 @@ describe('request limits (the core\'s numbers and messages)', () => {
     const raw = await sendRaw(s.port, `POST ${FC3} HTTP/1.1\r\nHost: x\r\nContent-Length: ${7 * MiB}\r\nExpect: 100-continue\r\n\r\n`);
     assert.match(raw, /^HTTP\/1\.1 400 /);
     assert.doesNotMatch(raw, /100 Continue/);
-    assert.match(raw, /"ErrorCode":"InvalidArgument"/);
+    assert.match(raw, /"Code":"InvalidArgument","Message":"[^"]+","RequestId":"[^"]+"/);
   });
 
   test('Expect: 100-continue over the limit with the body sent at once: 20 of 20 get the 400', async (t) => {
@@ -90,7 +91,7 @@ describe('request limits (the core\'s numbers and messages)', () => {
     for (let i = 0; i < 20; i++) {
       const reply = await exchange(s.port, request);
       assert.equal(reply.status, 400, `try ${i}`);
-      assert.equal(reply.json().ErrorCode, 'InvalidArgument');
+      assert.equal(reply.json().Code, 'InvalidArgument');
     }
     assert.equal(s.invocations.length, 0, 'the function never runs');
   });
@@ -238,7 +239,8 @@ describe('timeout', () => {
     const reply = await post(s.port, FC3, 'hang');
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 450 && elapsed < 3000, `answered after ${elapsed} ms`);
-    assert.equal(reply.status, 502);
+    // Through InvokeFunction a timeout is 200 with the error type, as FC answers it.
+    assert.equal(reply.status, 200);
     assert.equal(reply.headers['x-fc-error-type'], 'UnhandledInvocationError');
     const body = reply.json();
     assert.match(body.errorMessage, /^Function timed out after 0\.5 seconds/);
@@ -247,7 +249,7 @@ describe('timeout', () => {
     // The next request runs on a new instance.
     const after = (await post(s.port, FC3, 'y')).text;
     assert.notEqual(/invoked by (\d+)/.exec(after)![1], pid);
-    assert.equal(s.invocations.find((summary) => summary.error === 'FunctionTimeout')?.status, 502);
+    assert.equal(s.invocations.find((summary) => summary.error === 'FunctionTimeout')?.status, 200);
   });
 
   test('an HTTP request past the timeout gets the same error', { timeout: 15_000 }, async (t) => {
@@ -262,9 +264,10 @@ describe('the Initializer', () => {
   test('400/404: the request fails with the container\'s answer, and the next request sends it again', async (t) => {
     const s = await startGateway(t, { command: MISBEHAVING, initializer: true, env: { EMU_INIT: '404-once', EMU_STATE: stateFile(t) } });
     const first = await post(s.port, FC3, 'one');
-    assert.equal(first.status, 404);
+    // Through InvokeFunction an Initializer failure is 200 with InitializationError.
+    assert.equal(first.status, 200);
     assert.equal(first.text, 'init failed 404');
-    assert.equal(first.headers['x-fc-error-type'], 'UnhandledInvocationError');
+    assert.equal(first.headers['x-fc-error-type'], 'InitializationError');
     assert.equal(first.headers['x-fc-status'], undefined);
     const pid = s.gateway.instance!.pid;
     const second = await post(s.port, FC3, 'two');
@@ -281,7 +284,8 @@ describe('the Initializer', () => {
     const s = await startGateway(t, { command: MISBEHAVING, initializer: true, env: { EMU_INIT: '500-once', EMU_STATE: stateFile(t) } });
     const pid = s.gateway.instance!.pid;
     const first = await post(s.port, FC3, 'one');
-    assert.equal(first.status, 500);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['x-fc-error-type'], 'InitializationError');
     assert.equal(first.text, 'init failed 500');
     const second = await post(s.port, FC3, 'two');
     assert.equal(second.status, 200);
@@ -295,8 +299,8 @@ describe('the Initializer', () => {
   test('a crash during the Initializer: the request fails with the exit code, and a new instance serves the next one', { timeout: 15_000 }, async (t) => {
     const s = await startGateway(t, { command: MISBEHAVING, initializer: true, env: { EMU_INIT: 'crash-once', EMU_STATE: stateFile(t) } });
     const first = await post(s.port, FC3, 'one');
-    assert.equal(first.status, 502);
-    assert.equal(first.headers['x-fc-error-type'], 'UnhandledInvocationError');
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['x-fc-error-type'], 'InitializationError');
     assert.match(first.json().errorMessage, /^Process exited unexpectedly before completing request \(exit code 7\)/);
     assert.match(s.out(), /\[my-function\] crashing during init/);
     const second = await post(s.port, FC3, 'two');
@@ -315,7 +319,8 @@ describe('the Initializer', () => {
   test('past --initialization-timeout: the request fails and the instance is restarted', { timeout: 15_000 }, async (t) => {
     const s = await startGateway(t, { command: MISBEHAVING, initializer: true, initializationTimeout: 0.1, env: { EMU_INIT: 'slow' } });
     const reply = await post(s.port, FC3, 'a');
-    assert.equal(reply.status, 502);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['x-fc-error-type'], 'InitializationError');
     assert.equal(reply.json().errorMessage, 'Initializer timed out after 0.1 seconds');
     assert.deepEqual(s.restarts, ['the Initializer timed out']);
   });
@@ -326,7 +331,7 @@ describe('crashes', () => {
     const s = await startGateway(t, { command: MISBEHAVING });
     const pid = s.gateway.instance!.pid;
     const reply = await post(s.port, FC3, 'crash');
-    assert.equal(reply.status, 502);
+    assert.equal(reply.status, 200);
     assert.equal(reply.headers['x-fc-error-type'], 'UnhandledInvocationError');
     assert.match(reply.json().errorMessage, /exit code 3/);
     const next = await post(s.port, FC3, 'after');
