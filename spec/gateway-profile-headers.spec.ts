@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FC3, PROXY, post, startGateway } from './helpers/gateway.js';
+import { FC3, PROXY, post, readPlatformErrorCode, startGateway } from './helpers/gateway.js';
 import { send } from './helpers/http-client.js';
 import { FIXTURES } from './helpers/paths.js';
 
@@ -123,7 +123,7 @@ describe('FC 3.0\'s HTTP trigger at the root', () => {
     assert.equal(proxied.headers['content-disposition'], 'attachment');
     const other = await post(s.port, '/2023-03-30/functions/other/invocations', 'x');
     assert.equal(other.status, 404);
-    assert.equal(other.json().ErrorCode, 'FunctionNotFound');
+    assert.equal(readPlatformErrorCode(other, '/2023-03-30/functions/other/invocations'), 'FunctionNotFound');
   });
 
   test('fc2 without a custom domain: a root path is no trigger (404 PathNotFound)', async (t) => {

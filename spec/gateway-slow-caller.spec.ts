@@ -66,9 +66,11 @@ test('an answer over the body limit (6 MiB): 502 BadResponse once the function i
   const over = await post(s.port, FC3, `big:${6 * MiB + 1}`);
   assert.equal(over.status, 502);
   assert.equal(over.headers['x-fc-error-type'], 'UnhandledInvocationError');
+  // A platform error (502) in FC 3.0's API shape: the container broke FC's rules.
   assert.deepEqual(over.json(), {
-    ErrorCode: 'BadResponse',
-    ErrorMessage: `Response body is over ${6 * MiB} bytes; the limit is ${6 * MiB} bytes`,
+    Code: 'BadResponse',
+    Message: `Response body is over ${6 * MiB} bytes; the limit is ${6 * MiB} bytes`,
+    RequestId: over.headers['x-fc-request-id'],
   });
   assert.equal(s.invocations.at(-1)!.error, 'BadResponse');
   // The container's answer was read to its end: the connection serves the next request.
