@@ -6,12 +6,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { readAnswer } from './answer.js';
-import { createHeadOverflowError, describeLostRequest, isHeadOverflow, sendToInstance, type ExchangeSpec } from './exchange.js';
+import { createHeadOverflowError, describeLostRequest, headerValue, isHeadOverflow, sendToInstance, type ExchangeSpec } from './exchange.js';
 import { buildFcHeaders } from './fc-headers.js';
 import { droppedRequestHeaders } from './header-rules.js';
 import { readRouteShape, sendFunctionFailure } from './replies.js';
 import { replaceResponse, sendAnswer } from './respond.js';
-import { reportInvocation } from './reports.js';
+import { formatLogTail, waitForEnd } from './log-tail.js';
+import { buildMetadataHeaders, formatTailSummary } from './metadata.js';
+import { reportInvocation, type InvocationSummary } from './reports.js';
 import type { HttpRoute, InvokeRoute } from './routes.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 import { restartInstance } from './supervisor.js';
@@ -56,33 +58,47 @@ function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId:
 }
 
 /**
- * One invocation inside the instance, under the function timeout (502 `FunctionTimeout` and a
- * restart past it): sent, its whole answer read and passed on, its duration and peak memory reported.
+ * One invocation inside the instance, under the function timeout (`FunctionTimeout` and a restart
+ * past it): sent, its whole answer read and passed on with FC's metadata headers (metadata.ts) and,
+ * when the caller asked with `x-fc-log-type: Tail`, its log tail (log-tail.ts), then its summary
+ * line printed with the same values.
  */
 export async function invoke(gw: GatewayState, instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer, gone: AbortSignal): Promise<void> {
   const o = gw.options;
   const spec = buildUpstreamRequest(gw, req, requestId, route, body);
   // A timeout or a crash through an invocation API is answered 200, as FC does (replies.ts).
   const failureStatus = route.kind === 'invoke' ? 200 : 502;
+  const log = gw.logs.open(requestId, wantsTail(gw, req));
   // The peak is reset only when nothing else runs inside: with concurrency, a figure covers the
   // overlapping invocations too (it is the instance's peak, as FC measures an instance).
   const measured = instance.inFlight === 0 ? instance.resetPeak() : instance.child !== undefined;
   instance.inFlight++;
   const controller = new AbortController();
   let timedOut = false;
-  let status = 0;
-  let error: string | undefined;
-  let peak: number | undefined;
+  let summary: InvocationSummary | undefined;
   let durationMs: number | undefined;
+  let peak: number | undefined;
   const started = performance.now();
+  const deadline = started + o.timeout * 1000;
+  /** The summary of what the caller gets (status, error), and the headers that carry it. */
+  const summarize = (status: number, error: string | undefined, exposeHeaders = true): string[] => {
+    durationMs ??= performance.now() - started;
+    summary = {
+      requestId, instanceId: instance.id, kind: route.kind, method: spec.method, path: spec.path,
+      status: gone.aborted ? 0 : status, error, durationMs,
+      billedMs: Math.max(1, Math.ceil(durationMs / o.billingUnit)) * o.billingUnit,
+      memorySize: o.memory, maxMemoryUsed: peak,
+    };
+    const tail = log.keep && log.started ? formatLogTail(log, formatTailSummary(summary)) : undefined;
+    return buildMetadataHeaders(summary, route.qualifier ?? o.qualifier, tail, exposeHeaders);
+  };
   const timer = setTimeout(() => {
     timedOut = true;
     peak = measured ? instance.readPeak() : undefined;
     controller.abort();
-    status = failureStatus;
-    error = 'FunctionTimeout';
     const usage = peak === undefined ? '' : ` (maxMemoryUsage: ${(peak / (1024 * 1024)).toFixed(2)}MB)`;
-    if (!gone.aborted) sendFunctionFailure(res, failureStatus, requestId, { errorMessage: `Function timed out after ${o.timeout} seconds${usage}`, errorType: 'FunctionTimeout' });
+    const extra = summarize(failureStatus, 'FunctionTimeout');
+    if (!gone.aborted) sendFunctionFailure(res, failureStatus, requestId, { errorMessage: `Function timed out after ${o.timeout} seconds${usage}`, errorType: 'FunctionTimeout' }, undefined, extra);
     restartInstance(gw, instance, `an invocation timed out after ${o.timeout} s`);
   }, o.timeout * 1000);
   let headed = false;
@@ -93,43 +109,46 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, req: I
     // The invocation ends here, when the container has answered, whatever the caller does next.
     durationMs = performance.now() - started;
     clearTimeout(timer);
-    const answered = sendAnswer(gw, res, requestId, spec.method, upstream, answer, route, gone);
-    status = answered.status;
-    error = answered.error;
+    peak = measured ? instance.readPeak() : undefined;
+    // The End marker may still be in the pipe: the answer waits for it (log-tail.ts).
+    if (log.keep) await waitForEnd(log, deadline, performance.now.bind(performance));
+    sendAnswer(gw, res, requestId, spec.method, upstream, answer, route, gone, summarize);
   } catch (failure) {
     if (!timedOut) {
       // Nothing went to the caller yet: the answer is sent only once it is whole.
-      status = 502;
+      durationMs = performance.now() - started;
+      peak = measured ? instance.readPeak() : undefined;
       if (isHeadOverflow(failure)) {
         // The container answered, with a head past what the parser reads: over the limit, not lost.
         const refusal = createHeadOverflowError(gw.maxResponseHead, o.limits.responseHeaders);
-        durationMs = performance.now() - started;
-        if (!gone.aborted) replaceResponse(gw, res, requestId, refusal, readRouteShape(route));
-        error = refusal.errorCode;
+        const extra = summarize(refusal.status, refusal.errorCode);
+        if (!gone.aborted) replaceResponse(gw, res, requestId, refusal, readRouteShape(route), extra);
       } else {
         const lost = await describeLostRequest(instance, failure as Error, headed);
-        status = failureStatus;
-        error = lost.errorType;
-        if (!gone.aborted) sendFunctionFailure(res, failureStatus, requestId, { errorMessage: lost.message, errorType: lost.errorType });
+        const extra = summarize(failureStatus, lost.errorType);
+        if (!gone.aborted) sendFunctionFailure(res, failureStatus, requestId, { errorMessage: lost.message, errorType: lost.errorType }, undefined, extra);
       }
     }
   } finally {
     clearTimeout(timer);
     instance.inFlight--;
-    durationMs ??= performance.now() - started;
-    if (!timedOut) peak = measured ? instance.readPeak() : undefined;
-    reportInvocation(gw, {
-      requestId,
-      instanceId: instance.id,
-      kind: route.kind,
-      method: spec.method,
-      path: spec.path,
-      status: gone.aborted ? 0 : status,
-      error,
-      durationMs,
-      billedMs: Math.max(1, Math.ceil(durationMs / o.billingUnit)) * o.billingUnit,
-      memorySize: o.memory,
-      maxMemoryUsed: peak,
-    });
+    gw.logs.close(log);
+    if (summary === undefined) summarize(0, undefined);
+    reportInvocation(gw, summary!);
   }
+}
+
+/**
+ * Whether the caller asked for the log tail (`x-fc-log-type: Tail`, both APIs and the HTTP
+ * trigger, as FC answers it on each). With `--target` the gateway reads no output: it says so
+ * once, and the header is left out.
+ */
+function wantsTail(gw: GatewayState, req: IncomingMessage): boolean {
+  const asked = headerValue(req.headers['x-fc-log-type'])?.trim().toLowerCase() === 'tail';
+  if (!asked || gw.options.target === undefined) return asked;
+  if (!gw.saidNoLogTail) {
+    gw.saidNoLogTail = true;
+    gw.printer.warn('x-fc-log-type: Tail asked for, but with --target the gateway reads no output of the server: x-fc-log-result is left out');
+  }
+  return false;
 }

@@ -6,6 +6,7 @@
  * module: supervisor.ts (instances), requests.ts (arrival to dispatch), forward.ts (upstream),
  * respond.ts (the answer's rules), initializer.ts, reports.ts, shutdown.ts.
  */
+import { InvocationLogs } from './log-tail.js';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { answerClientError } from '../rules/client-error.js';
@@ -55,6 +56,8 @@ export class Gateway extends EventEmitter {
       starting: undefined,
       closing: undefined,
       saidAddressUnknown: false,
+      saidNoLogTail: false,
+      logs: new InvocationLogs(),
       emit: (event, ...args) => this.emit(event, ...args),
       onProcessExit: (): void => { state.current?.killNow(); },
     };

@@ -54,6 +54,8 @@ export interface SpawnSpec {
   /** Prefix of the command's output lines. */
   prefix: string;
   printer: Printer;
+  /** Told every line of the command's output (stdout and stderr), unprefixed. */
+  onLine?: (line: string) => void;
 }
 
 /** True once a TCP connection to `host:port` opens; false on refusal or after `timeoutMs`. */
@@ -135,8 +137,8 @@ export class Instance<TInit = unknown> {
     const args = viaShell ? ['-c', `exec ${command[0]}`] : command.slice(1);
     const child = spawn(file, args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const instance = new Instance<T>(spec.instanceId, '127.0.0.1', spec.port, child);
-    spec.printer.passThrough(child.stdout!, spec.printer.stdout, spec.prefix, instance.tail);
-    spec.printer.passThrough(child.stderr!, spec.printer.stderr, spec.prefix, instance.tail);
+    spec.printer.passThrough(child.stdout!, spec.printer.stdout, spec.prefix, instance.tail, spec.onLine);
+    spec.printer.passThrough(child.stderr!, spec.printer.stderr, spec.prefix, instance.tail, spec.onLine);
     return instance;
   }
 

@@ -56,13 +56,14 @@ export class Printer {
    * Copies `source` to `sink` line by line, each line prefixed, and keeps the last `tailSize`
    * lines (unprefixed) in `tail` for error messages. `source` is paused while `sink` asks for a
    * drain: the lines of the chunk at hand still go out (at most one read, 64 KiB for a pipe), the
-   * next chunk waits in the pipe.
+   * next chunk waits in the pipe. `onLine` is told each line too.
    */
-  passThrough(source: Readable, sink: Writable, prefix: string, tail: string[], tailSize = 40): void {
+  passThrough(source: Readable, sink: Writable, prefix: string, tail: string[], onLine?: (line: string) => void, tailSize = 40): void {
     let partial = '';
     let full = false;
     source.setEncoding('utf8');
     const emit = (line: string): void => {
+      onLine?.(line);
       tail.push(line);
       if (tail.length > tailSize) tail.shift();
       if (!write(sink, prefix + line + '\n')) full = true;

@@ -58,6 +58,13 @@ export function sendFcError(res: ServerResponse, requestId: string, error: Gatew
  * https://www.alibabacloud.com/help/en/functioncompute/fc/error-handling-1-1), through the HTTP
  * trigger with `status`.
  */
-export function sendFunctionFailure(res: ServerResponse, status: number, requestId: string, body: FunctionErrorBody, errorType = UNHANDLED_INVOCATION_ERROR): void {
-  sendJson(res, status, requestId, JSON.stringify(body), { 'x-fc-error-type': errorType });
+export function sendFunctionFailure(res: ServerResponse, status: number, requestId: string, body: FunctionErrorBody, errorType = UNHANDLED_INVOCATION_ERROR, extra: readonly string[] = []): void {
+  sendJson(res, status, requestId, JSON.stringify(body), { 'x-fc-error-type': errorType, ...pairsToObject(extra) });
+}
+
+/** A flat name/value list as a header object. */
+export function pairsToObject(pairs: readonly string[]): Record<string, string> {
+  const object: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) object[pairs[i]!] = pairs[i + 1]!;
+  return object;
 }

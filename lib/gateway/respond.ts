@@ -8,7 +8,7 @@ import { createResponseHeadersError } from '../rules/limit-checks.js';
 import { classifyResponseHeaderIn } from '../rules/profile.js';
 import { answerLength, createAnswerTooLargeError, type AnswerBody } from './answer.js';
 import { headerValue } from './exchange.js';
-import { readRouteShape, sendFcError, type ErrorShape } from './replies.js';
+import { pairsToObject, readRouteShape, sendFcError, type ErrorShape } from './replies.js';
 import type { HttpRoute, InvokeRoute } from './routes.js';
 import { filterResponseHeadersIn } from './header-rules.js';
 import type { GatewayState } from './state.js';
@@ -40,9 +40,10 @@ export function passOnHeaders(kept: readonly string[], forceDownload: boolean): 
  * `x-fc-status` read and never passed on, a failure marked `x-fc-error-type`, on the default
  * domain `content-disposition: attachment`, and the body's true length. A failure through an
  * invocation API is status 200, as FC's InvokeFunction answers one (replies.ts).
- * A caller already gone gets nothing (its response is destroyed; writing to it would fail).
+ * `summarize` is told the outcome and returns FC's metadata headers for it (forward.ts). A caller
+ * already gone gets nothing (its response is destroyed; writing to it would fail).
  */
-export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, route: InvokeRoute | HttpRoute, gone: AbortSignal): { status: number; error: string | undefined } {
+export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, route: InvokeRoute | HttpRoute, gone: AbortSignal, summarize: Summarize): void {
   // FC forces `content-disposition: attachment` on its default aliyuncs.com domain only (FC 3.0's
   // HTTP response limits: https://help.aliyun.com/zh/functioncompute/fc-3-0/user-guide/web-functions,
   // https://alibabacloud.com/help/ja/functioncompute/code-development-in-custom-container-runtimes):
@@ -61,8 +62,9 @@ export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: str
   const limit = gw.options.limits.responseHeaders;
   if (filtered.bytes > limit || answer.tooLarge) {
     const refusal = filtered.bytes > limit ? createResponseHeadersError(filtered.bytes, limit) : createAnswerTooLargeError(gw.options.limits.body);
-    if (!gone.aborted) replaceResponse(gw, res, requestId, refusal, readRouteShape(route));
-    return { status: refusal.status, error: refusal.errorCode };
+    const extra = summarize(refusal.status, refusal.errorCode);
+    if (!gone.aborted) replaceResponse(gw, res, requestId, refusal, readRouteShape(route), extra);
+    return;
   }
   const fcStatus = headerValue(upstream.headers['x-fc-status']);
   const failed = !isSuccess(fcStatus);
@@ -72,15 +74,24 @@ export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: str
   if (length !== undefined) headers.push('content-length', length);
   headers.push('x-fc-request-id', requestId);
   if (failed) headers.push('x-fc-error-type', UNHANDLED_INVOCATION_ERROR);
+  // An HTTP function's own CORS answer stays as the function wrote it.
+  headers.push(...summarize(status, failed ? UNHANDLED_INVOCATION_ERROR : undefined, !hasHeader(headers, 'access-control-expose-headers')));
   if (!gone.aborted && !res.destroyed) {
     res.writeHead(status, headers);
     res.end(answer.body);
   }
-  return { status, error: failed ? UNHANDLED_INVOCATION_ERROR : undefined };
+}
+
+/** Told an answer's status and error, returns the metadata headers to send with it. */
+export type Summarize = (status: number, error: string | undefined, exposeHeaders?: boolean) => string[];
+
+function hasHeader(pairs: readonly string[], name: string): boolean {
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === name) return true;
+  return false;
 }
 
 /** The container's answer broke FC's response rules: the caller gets FC's error instead, in its API's shape. */
-export function replaceResponse(gw: GatewayState, res: ServerResponse, requestId: string, refusal: GatewayError, shape: ErrorShape): void {
+export function replaceResponse(gw: GatewayState, res: ServerResponse, requestId: string, refusal: GatewayError, shape: ErrorShape, extra: readonly string[] = []): void {
   gw.printer.warn(`RequestId: ${requestId} response replaced: ${refusal.message}`);
-  sendFcError(res, requestId, refusal, shape, { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR });
+  sendFcError(res, requestId, refusal, shape, { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR, ...pairsToObject(extra) });
 }

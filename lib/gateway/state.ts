@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { Instance } from './instance.js';
+import type { InvocationLogs } from './log-tail.js';
 import type { ResolvedGatewayOptions } from './options.js';
 import type { Printer } from './output.js';
 import type { Slots } from './queue.js';
@@ -33,6 +34,10 @@ export interface GatewayState {
   closing: Promise<void> | undefined;
   /** Whether the gateway said once that /proc cannot tell the listen address. */
   saidAddressUnknown: boolean;
+  /** Whether the gateway said once that `--target` gives no log tail. */
+  saidNoLogTail: boolean;
+  /** The invocations in flight, and the container's lines for each (log tails). */
+  readonly logs: InvocationLogs;
   /** The gateway's own events (`'ready'`, `'initialize'`, `'invocation'`, `'restart'`, `'exit'`). */
   readonly emit: EventEmitter['emit'];
   readonly onProcessExit: () => void;

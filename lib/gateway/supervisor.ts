@@ -41,6 +41,7 @@ export async function startInstance(gw: GatewayState): Promise<GatewayInstance> 
       instanceId,
       prefix: `[${o.functionName}] `,
       printer: gw.printer,
+      onLine: (line) => gw.logs.onLine(line),
     });
     instance.onExit((exitedInstance, exit) => onInstanceExit(gw, exitedInstance, exit.code, exit.signal));
   }
