@@ -62,6 +62,19 @@ test('without x-fc-log-type: Tail no x-fc-log-result; through FC 2.0\'s SDK and 
   assert.match(tail, new RegExp(`^FC Invoke Start RequestId: ${id}\\n.*\\[info\\] http /page\\nFC Invoke End RequestId: ${id}\\n\\nDuration: `));
 });
 
+test('the HTTP trigger carries the metadata too; an HTTP function\'s own access-control-expose-headers is left as it wrote it', async (t) => {
+  const s = await startGateway(t, { command: FUNCTION, ...NAMES });
+  const plain = await send(s.port, { path: `${PROXY}/page` });
+  assert.equal(plain.headers['access-control-expose-headers'], 'Date,x-fc-request-id,x-fc-error-type,x-fc-invocation-duration,x-fc-max-memory-usage,x-fc-log-result,x-fc-instance-id,x-fc-invocation-service-version');
+  assert.equal(plain.headers['x-fc-invocation-duration'], String(findSummary(s, String(plain.headers['x-fc-request-id'])).billedMs));
+  assert.equal(plain.headers['x-fc-invocation-service-version'], 'LATEST');
+  const qualified = await send(s.port, { path: '/2016-08-15/proxy/my-service.prod/my-function/page' });
+  assert.equal(qualified.headers['x-fc-invocation-service-version'], 'prod');
+  const cors = await send(s.port, { path: `${PROXY}/cors` });
+  assert.equal(cors.headers['access-control-expose-headers'], 'x-app-total');
+  assert.ok(cors.headers['x-fc-instance-id']);
+});
+
 test('a log over 4 KB: the tail is its last 4 KB, ending with the End marker and the summary', async (t) => {
   const s = await startGateway(t, { command: FUNCTION, ...NAMES });
   // console.log lines carry no request id: with one invocation in flight they are its own.
