@@ -62,6 +62,8 @@ Command:
   --stop-timeout <s>          Seconds between SIGTERM and SIGKILL (default ${D.stopTimeout})
   --env <NAME=value>          An environment variable for the command (repeatable)
   --billing-unit <ms>         Billing unit of the summary's billed duration (default ${D.billingUnit}, FC 3.0)
+  --async-retries <n>         Retries of a failed asynchronous invocation, 0 to 8 (default ${D.asyncRetries}, FC's)
+  --async-backoff <ms>        Wait before the first retry, doubled for each next (default ${D.asyncBackoff})
   -h, --help                  Show this help
 
 Ctrl-C (or SIGTERM) stops in FC's order: GET /pre-stop (with --pre-stop), SIGTERM, SIGKILL after
@@ -119,6 +121,8 @@ export function parseEmulateArgs(args: readonly string[]): GatewayOptions | 'hel
         'stop-timeout': { type: 'string' },
         env: { type: 'string', multiple: true },
         'billing-unit': { type: 'string' },
+        'async-retries': { type: 'string' },
+        'async-backoff': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -170,6 +174,8 @@ export function parseEmulateArgs(args: readonly string[]): GatewayOptions | 'hel
     stopTimeout: number(v['stop-timeout'], '--stop-timeout'),
     env,
     billingUnit: number(v['billing-unit'], '--billing-unit'),
+    asyncRetries: number(v['async-retries'], '--async-retries'),
+    asyncBackoff: number(v['async-backoff'], '--async-backoff'),
   };
 }
 

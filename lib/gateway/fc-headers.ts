@@ -2,7 +2,7 @@
 import type { GatewayState } from './state.js';
 
 /** FC's common headers for one request to the instance. */
-export function buildFcHeaders(gw: GatewayState, requestId: string, controlPath: string, extra: { serviceName?: string; qualifier?: string; basePath?: string; clientIp?: string } = {}): Record<string, string> {
+export function buildFcHeaders(gw: GatewayState, requestId: string, controlPath: string, extra: { serviceName?: string; qualifier?: string; basePath?: string; clientIp?: string; retryCount?: number } = {}): Record<string, string> {
   const o = gw.options;
   const headers: Record<string, string> = {
     'x-fc-request-id': requestId,
@@ -14,7 +14,8 @@ export function buildFcHeaders(gw: GatewayState, requestId: string, controlPath:
     'x-fc-region': o.region,
     'x-fc-account-id': o.accountId,
     'x-fc-qualifier': extra.qualifier ?? o.qualifier,
-    'x-fc-retry-count': '0',
+    // An asynchronous event's attempt: 0 first, then 1, 2, ... (context.retryCount in fc-container).
+    'x-fc-retry-count': String(extra.retryCount ?? 0),
   };
   if (o.initializer) {
     headers['x-fc-function-initializer'] = o.initializerHandler;

@@ -3,10 +3,10 @@
  * event, the caller's request for the HTTP trigger), under the function timeout, measured and
  * summarized.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { readAnswer } from './answer.js';
-import { createHeadOverflowError, describeLostRequest, headerValue, isHeadOverflow, sendToInstance, type ExchangeSpec } from './exchange.js';
+import type { Call, ReplyTarget } from './call.js';
+import { createHeadOverflowError, describeLostRequest, isHeadOverflow, sendToInstance, type ExchangeSpec } from './exchange.js';
 import { buildFcHeaders } from './fc-headers.js';
 import { droppedRequestHeaders } from './header-rules.js';
 import { readRouteShape, sendFunctionFailure } from './replies.js';
@@ -14,24 +14,18 @@ import { replaceResponse, sendAnswer } from './respond.js';
 import { formatLogTail, waitForEnd } from './log-tail.js';
 import { buildMetadataHeaders, formatTailSummary } from './metadata.js';
 import { reportInvocation, type InvocationSummary } from './reports.js';
-import type { HttpRoute, InvokeRoute } from './routes.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 import { restartInstance } from './supervisor.js';
 
-function readClientIp(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 /** The request FC sends the instance: `POST /invoke` with the event, or the caller's HTTP request, with FC's headers. */
-function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer): ExchangeSpec {
-  const ip = readClientIp(req);
+function buildUpstreamRequest(gw: GatewayState, call: Call): ExchangeSpec {
+  const { route, requestId, body, clientIp, retryCount } = call;
   if (route.kind === 'invoke') {
     return {
       method: 'POST',
       path: '/invoke',
       headers: {
-        ...buildFcHeaders(gw, requestId, '/invoke', { serviceName: route.serviceName, qualifier: route.qualifier, clientIp: ip }),
+        ...buildFcHeaders(gw, requestId, '/invoke', { serviceName: route.serviceName, qualifier: route.qualifier, clientIp, retryCount }),
         'content-type': 'application/octet-stream',
         'content-length': String(body.length),
       },
@@ -40,9 +34,11 @@ function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId:
   }
   const headers: Record<string, string | string[]> = {};
   const dropped = droppedRequestHeaders(gw.options.profile);
-  const raw = req.rawHeaders;
+  const raw = call.rawHeaders;
+  let declaredLength = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
+    if (name === 'content-length') declaredLength = true;
     if (name.startsWith('x-fc-') || dropped.has(name)) continue;
     const value = raw[i + 1]!;
     const existing = headers[name];
@@ -50,11 +46,11 @@ function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId:
     else if (Array.isArray(existing)) existing.push(value);
     else headers[name] = [existing, value];
   }
-  if (body.length > 0 || req.headers['content-length'] !== undefined) headers['content-length'] = String(body.length);
+  if (body.length > 0 || declaredLength) headers['content-length'] = String(body.length);
   Object.assign(headers, buildFcHeaders(gw, requestId, '/http-invoke', {
-    serviceName: route.serviceName, qualifier: route.qualifier, basePath: route.basePath, clientIp: ip,
+    serviceName: route.serviceName, qualifier: route.qualifier, basePath: route.basePath, clientIp, retryCount,
   }));
-  return { method: req.method ?? 'GET', path: req.url ?? '/', headers, body };
+  return { method: call.method, path: call.url, headers, body };
 }
 
 /**
@@ -63,12 +59,13 @@ function buildUpstreamRequest(gw: GatewayState, req: IncomingMessage, requestId:
  * when the caller asked with `x-fc-log-type: Tail`, its log tail (log-tail.ts), then its summary
  * line printed with the same values.
  */
-export async function invoke(gw: GatewayState, instance: GatewayInstance, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer, gone: AbortSignal): Promise<void> {
+export async function invoke(gw: GatewayState, instance: GatewayInstance, call: Call, res: ReplyTarget, gone: AbortSignal): Promise<void> {
   const o = gw.options;
-  const spec = buildUpstreamRequest(gw, req, requestId, route, body);
+  const { requestId, route } = call;
+  const spec = buildUpstreamRequest(gw, call);
   // A timeout or a crash through an invocation API is answered 200, as FC does (replies.ts).
   const failureStatus = route.kind === 'invoke' ? 200 : 502;
-  const log = gw.logs.open(requestId, wantsTail(gw, req));
+  const log = gw.logs.open(requestId, wantsTail(gw, call.tailAsked));
   // The peak is reset only when nothing else runs inside: with concurrency, a figure covers the
   // overlapping invocations too (it is the instance's peak, as FC measures an instance).
   const measured = instance.inFlight === 0 ? instance.resetPeak() : instance.child !== undefined;
@@ -87,7 +84,7 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, req: I
       requestId, instanceId: instance.id, kind: route.kind, method: spec.method, path: spec.path,
       status: gone.aborted ? 0 : status, error, durationMs,
       billedMs: Math.max(1, Math.ceil(durationMs / o.billingUnit)) * o.billingUnit,
-      memorySize: o.memory, maxMemoryUsed: peak,
+      memorySize: o.memory, maxMemoryUsed: peak, attempt: call.attempt,
     };
     const tail = log.keep && log.started ? formatLogTail(log, formatTailSummary(summary)) : undefined;
     return buildMetadataHeaders(summary, route.qualifier ?? o.qualifier, tail, exposeHeaders);
@@ -143,8 +140,7 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, req: I
  * trigger, as FC answers it on each). With `--target` the gateway reads no output: it says so
  * once, and the header is left out.
  */
-function wantsTail(gw: GatewayState, req: IncomingMessage): boolean {
-  const asked = headerValue(req.headers['x-fc-log-type'])?.trim().toLowerCase() === 'tail';
+function wantsTail(gw: GatewayState, asked: boolean): boolean {
   if (!asked || gw.options.target === undefined) return asked;
   if (!gw.saidNoLogTail) {
     gw.saidNoLogTail = true;

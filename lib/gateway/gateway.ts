@@ -6,14 +6,17 @@
  * module: supervisor.ts (instances), requests.ts (arrival to dispatch), forward.ts (upstream),
  * respond.ts (the answer's rules), initializer.ts, reports.ts, shutdown.ts.
  */
-import { InvocationLogs } from './log-tail.js';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { answerClientError } from '../rules/client-error.js';
 import { FC_COMMON_ERROR } from '../rules/errors.js';
 import { getMaxHeaderSize } from '../rules/limits.js';
+import { AsyncEvents, type AsyncEventRecord } from './async-events.js';
+import { runAsyncAttempt } from './async-invocation.js';
+import type { Call } from './call.js';
 import { getMaxResponseHeadSize } from './exchange.js';
 import { newRequestId } from './ids.js';
+import { InvocationLogs } from './log-tail.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { Printer } from './output.js';
 import { Slots } from './queue.js';
@@ -58,6 +61,7 @@ export class Gateway extends EventEmitter {
       saidAddressUnknown: false,
       saidNoLogTail: false,
       logs: new InvocationLogs(),
+      async: new AsyncEvents<Call>((record, call, retryCount) => runAsyncAttempt(state, record, call, retryCount), options.asyncRetries, options.asyncBackoff),
       emit: (event, ...args) => this.emit(event, ...args),
       onProcessExit: (): void => { state.current?.killNow(); },
     };
@@ -89,6 +93,16 @@ export class Gateway extends EventEmitter {
   get coldStart(): ColdStart | undefined {
     const current = this.#state.current;
     return current && { instanceId: current.id, readyMs: current.readyMs, initializerMs: current.initializerMs };
+  }
+
+  /** Every asynchronous event taken in so far, with its attempts and its state (`succeeded`, `failed`, `dropped`, ...). */
+  get asyncEvents(): readonly AsyncEventRecord[] {
+    return this.#state.async.records;
+  }
+
+  /** Resolves once no asynchronous event is delayed, queued, running or waiting for a retry. */
+  whenAsyncIdle(): Promise<void> {
+    return this.#state.async.whenIdle();
   }
 
   /** Listens, then starts the instance and waits until it is ready. */

@@ -2,7 +2,8 @@
  * FC's Initializer: `POST /initialize` once per instance before its first request; the requests
  * that arrive meanwhile wait for it, and a failure answers them all (a 500 restarts the instance).
  */
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { ReplyTarget } from './call.js';
 import { performance } from 'node:perf_hooks';
 import { INITIALIZATION_ERROR, UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
 import { describeLostRequest, exchangeWhole, type WholeResponse } from './exchange.js';
@@ -22,7 +23,7 @@ const EMPTY = Buffer.alloc(0);
  * InitializationError` (FC's lifecycle-hook page, rules/errors.ts), through the HTTP trigger
  * with the Initializer's own status.
  */
-export async function ensureInitialized(gw: GatewayState, instance: GatewayInstance, res: ServerResponse, requestId: string, invocation: boolean): Promise<boolean> {
+export async function ensureInitialized(gw: GatewayState, instance: GatewayInstance, res: ReplyTarget, requestId: string, invocation: boolean): Promise<boolean> {
   if (!gw.options.initializer || instance.init.done) return true;
   const state = instance.init;
   if (!state.running) {

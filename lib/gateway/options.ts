@@ -68,6 +68,10 @@ export interface GatewayOptions {
   env?: Readonly<Record<string, string>>;
   /** Billing unit in ms for the summary's billed duration; default 1 (FC 3.0). */
   billingUnit?: number;
+  /** Retries of a failed asynchronous invocation, FC's `maxAsyncRetryAttempts`: 0 to 8, default 3. */
+  asyncRetries?: number;
+  /** Wait before an asynchronous event's first retry, ms, doubled for each next one; default 500. */
+  asyncBackoff?: number;
   /** Where the gateway prints its lines and the command's stdout; default `process.stdout`. */
   stdout?: Writable;
   /** Where the command's stderr goes; default `process.stderr`. */
@@ -106,6 +110,8 @@ export interface ResolvedGatewayOptions {
   stopTimeout: number;
   env: Readonly<Record<string, string>>;
   billingUnit: number;
+  asyncRetries: number;
+  asyncBackoff: number;
   stdout: Writable;
   stderr: Writable;
 }
@@ -129,7 +135,17 @@ export const GATEWAY_DEFAULTS = {
   startTimeout: 120,
   stopTimeout: 10,
   billingUnit: 1,
+  // FC's default and range of maxAsyncRetryAttempts: "Valid values: [0,8]. If you do not configure
+  // this parameter, the default number of retries is 3"
+  // (https://alibabacloud.com/help/en/functioncompute/api-fc-2023-03-30-struct-putasyncinvokeconfiginput).
+  asyncRetries: 3,
+  // FC does not say how long it waits between retries of a function error; its documented backoff
+  // (for throttled events) starts at 0.5 s and doubles. Three retries wait 0.5 + 1 + 2 s here.
+  asyncBackoff: 500,
 } as const;
+
+/** FC's range of `maxAsyncRetryAttempts`. */
+export const MAX_ASYNC_RETRIES = 8;
 
 /** FC's own pattern for function and service names. */
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -169,6 +185,12 @@ export function resolveGatewayOptions(options: GatewayOptions, env: NodeJS.Proce
   const limits = resolveProfileLimits(profile, options.limits, env);
   const preset = resolveLimitsPreset(options.limits, env);
   const billingUnit = checkPositive(options.billingUnit, GATEWAY_DEFAULTS.billingUnit, 'billingUnit', true);
+  const asyncRetries = options.asyncRetries ?? GATEWAY_DEFAULTS.asyncRetries;
+  if (!Number.isInteger(asyncRetries) || asyncRetries < 0 || asyncRetries > MAX_ASYNC_RETRIES) {
+    throw new TypeError(`asyncRetries must be a whole number from 0 to ${MAX_ASYNC_RETRIES} (FC's maxAsyncRetryAttempts), got ${String(options.asyncRetries)}`);
+  }
+  const asyncBackoff = options.asyncBackoff ?? GATEWAY_DEFAULTS.asyncBackoff;
+  if (!Number.isFinite(asyncBackoff) || asyncBackoff < 0) throw new TypeError(`asyncBackoff must be a number of ms >= 0, got ${String(options.asyncBackoff)}`);
   return {
     command: command ? [...command] : undefined,
     target: targetUrl,
@@ -198,6 +220,8 @@ export function resolveGatewayOptions(options: GatewayOptions, env: NodeJS.Proce
     stopTimeout: checkPositive(options.stopTimeout, GATEWAY_DEFAULTS.stopTimeout, 'stopTimeout'),
     env: { ...options.env },
     billingUnit,
+    asyncRetries,
+    asyncBackoff,
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,
   };

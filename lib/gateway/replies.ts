@@ -2,7 +2,7 @@
  * The answers the gateway makes itself: FC's platform errors, shaped as the API the caller used
  * expects, and the function failures it reports in FC's runtime shape, each with the request id.
  */
-import type { ServerResponse } from 'node:http';
+import type { ReplyTarget } from './call.js';
 import { UNHANDLED_INVOCATION_ERROR, type FunctionErrorBody, type GatewayError } from '../rules/errors.js';
 import type { HttpRoute, InvokeRoute } from './routes.js';
 
@@ -32,7 +32,7 @@ export function formatPlatformError(error: GatewayError, requestId: string, shap
   return JSON.stringify(shape === 'fc3-api' ? { Code: error.errorCode, Message: error.message, RequestId: requestId } : error);
 }
 
-function sendJson(res: ServerResponse, status: number, requestId: string, json: string, extra: Record<string, string>): void {
+function sendJson(res: ReplyTarget, status: number, requestId: string, json: string, extra: Record<string, string>): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -47,7 +47,7 @@ function sendJson(res: ServerResponse, status: number, requestId: string, json: 
 }
 
 /** A platform error with its status, in the caller's API's shape. */
-export function sendFcError(res: ServerResponse, requestId: string, error: GatewayError, shape: ErrorShape, extra: Record<string, string> = {}): void {
+export function sendFcError(res: ReplyTarget, requestId: string, error: GatewayError, shape: ErrorShape, extra: Record<string, string> = {}): void {
   sendJson(res, error.status, requestId, formatPlatformError(error, requestId, shape), extra);
 }
 
@@ -58,7 +58,7 @@ export function sendFcError(res: ServerResponse, requestId: string, error: Gatew
  * https://www.alibabacloud.com/help/en/functioncompute/fc/error-handling-1-1), through the HTTP
  * trigger with `status`.
  */
-export function sendFunctionFailure(res: ServerResponse, status: number, requestId: string, body: FunctionErrorBody, errorType = UNHANDLED_INVOCATION_ERROR, extra: readonly string[] = []): void {
+export function sendFunctionFailure(res: ReplyTarget, status: number, requestId: string, body: FunctionErrorBody, errorType = UNHANDLED_INVOCATION_ERROR, extra: readonly string[] = []): void {
   sendJson(res, status, requestId, JSON.stringify(body), { 'x-fc-error-type': errorType, ...pairsToObject(extra) });
 }
 

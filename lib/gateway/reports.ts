@@ -25,6 +25,8 @@ export interface InvocationSummary {
   memorySize: number;
   /** The instance's peak resident memory during the invocation, bytes; undefined when not measurable (`--target`). */
   maxMemoryUsed: number | undefined;
+  /** An asynchronous event's attempt (1 of 4, ...) and its task id; undefined for a synchronous call. */
+  attempt?: { number: number; of: number; taskId: string | undefined };
 }
 
 /** An Initializer run, emitted as `'initialize'`. */
@@ -56,7 +58,10 @@ export interface ColdStart {
 
 export function reportInvocation(gw: GatewayState, summary: InvocationSummary): void {
   const { kind, method, path } = summary;
-  const what = kind === 'invoke' ? 'Invoke' : `HTTP ${method} ${path.length > 80 ? path.slice(0, 77) + '...' : path}`;
+  const call = kind === 'invoke' ? 'Invoke' : `HTTP ${method} ${path.length > 80 ? path.slice(0, 77) + '...' : path}`;
+  const attempt = summary.attempt;
+  const what = attempt === undefined ? call
+    : `${call} (async attempt ${attempt.number} of ${attempt.of}${attempt.taskId === undefined ? '' : `, task ${attempt.taskId}`})`;
   const outcome = summary.status === 0 ? 'caller gone' : String(summary.status);
   gw.printer.line(`RequestId: ${summary.requestId} ${what} -> ${outcome}${summary.error ? ` (${summary.error})` : ''}`
     + `  Duration: ${summary.durationMs.toFixed(2)} ms  Billed Duration: ${summary.billedMs} ms`

@@ -8,6 +8,8 @@ import { drainRequest, readBody } from '../rules/body.js';
 import { FC_COMMON_ERROR, GatewayError, UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
 import { scanRequestHeaders, type RequestHeaderScan } from '../rules/headers.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
+import { acceptAsync, ASYNC_PAYLOAD_LIMIT, createAsyncPayloadError, isAsyncRequest } from './async-invocation.js';
+import { describeCall } from './call.js';
 import { invoke } from './forward.js';
 import { newRequestId } from './ids.js';
 import { ensureInitialized } from './initializer.js';
@@ -34,21 +36,31 @@ export function onRequest(gw: GatewayState, req: IncomingMessage, res: ServerRes
   hasHost: false, hasHiddenHeaders: false,
   };
   scanRequestHeaders(req.rawHeaders, scan);
-  const refusal = checkRequestLimits(url, scan.headerBytes, scan.contentLength, gw.options.limits);
+  const asyncCall = isAsyncRequest(req);
+  const refusal = asyncCall && scan.contentLength > ASYNC_PAYLOAD_LIMIT
+    ? createAsyncPayloadError(scan.contentLength)
+    : checkRequestLimits(url, scan.headerBytes, scan.contentLength, gw.options.limits);
   if (refusal) {
     refuse(gw, req, res, requestId, refusal, expectContinue);
     return;
   }
   if (expectContinue) res.writeContinue();
   if (scan.contentLength > 0 || (scan.contentLength === -1 && scan.chunked)) {
-    readBody(req, gw.options.limits.body, gw, (gateway, error, body) => {
-      if (error === null) void dispatch(gateway, req, res, requestId, route, body);
+    readBody(req, asyncCall ? Math.min(ASYNC_PAYLOAD_LIMIT, gw.options.limits.body) : gw.options.limits.body, gw, (gateway, error, body) => {
+      if (error === null) start(gateway, req, res, requestId, route, body, asyncCall);
+      else if ((error as GatewayError).code === 'FC_BODY_TOO_LARGE' && asyncCall) refuse(gateway, req, res, requestId, createAsyncPayloadError(undefined), false);
       else if ((error as GatewayError).errorCode) refuse(gateway, req, res, requestId, error as GatewayError, false);
       // else: the client went away mid-body; nobody to answer.
     });
     return;
   }
-  void dispatch(gw, req, res, requestId, route, EMPTY);
+  start(gw, req, res, requestId, route, EMPTY, asyncCall);
+}
+
+/** An asynchronous call is taken in (202); any other is dispatched now. */
+function start(gw: GatewayState, req: IncomingMessage, res: ServerResponse, requestId: string, route: InvokeRoute | HttpRoute, body: Buffer, asyncCall: boolean): void {
+  if (asyncCall) acceptAsync(gw, req, res, requestId, route, body);
+  else void dispatch(gw, req, res, requestId, route, body);
 }
 
 /**
@@ -89,7 +101,7 @@ export async function dispatch(gw: GatewayState, req: IncomingMessage, res: Serv
     // An output nobody reads holds invocations back, or their summary lines would pile up.
     await gw.printer.whenWritable();
     if (gone.signal.aborted) return;
-    await invoke(gw, instance, req, res, requestId, route, body, gone.signal);
+    await invoke(gw, instance, describeCall(req, requestId, route, body), res, gone.signal);
   } finally {
     release();
   }

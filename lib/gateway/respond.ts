@@ -2,7 +2,8 @@
  * The container's whole answer sent on to the caller under FC's response rules, or replaced by
  * FC's error when it breaks them.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { ReplyTarget } from './call.js';
 import { UNHANDLED_INVOCATION_ERROR, type GatewayError } from '../rules/errors.js';
 import { createResponseHeadersError } from '../rules/limit-checks.js';
 import { classifyResponseHeaderIn } from '../rules/profile.js';
@@ -43,7 +44,7 @@ export function passOnHeaders(kept: readonly string[], forceDownload: boolean): 
  * `summarize` is told the outcome and returns FC's metadata headers for it (forward.ts). A caller
  * already gone gets nothing (its response is destroyed; writing to it would fail).
  */
-export function sendAnswer(gw: GatewayState, res: ServerResponse, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, route: InvokeRoute | HttpRoute, gone: AbortSignal, summarize: Summarize): void {
+export function sendAnswer(gw: GatewayState, res: ReplyTarget, requestId: string, method: string, upstream: IncomingMessage, answer: AnswerBody, route: InvokeRoute | HttpRoute, gone: AbortSignal, summarize: Summarize): void {
   // FC forces `content-disposition: attachment` on its default aliyuncs.com domain only (FC 3.0's
   // HTTP response limits: https://help.aliyun.com/zh/functioncompute/fc-3-0/user-guide/web-functions,
   // https://alibabacloud.com/help/ja/functioncompute/code-development-in-custom-container-runtimes):
@@ -91,7 +92,7 @@ function hasHeader(pairs: readonly string[], name: string): boolean {
 }
 
 /** The container's answer broke FC's response rules: the caller gets FC's error instead, in its API's shape. */
-export function replaceResponse(gw: GatewayState, res: ServerResponse, requestId: string, refusal: GatewayError, shape: ErrorShape, extra: readonly string[] = []): void {
+export function replaceResponse(gw: GatewayState, res: ReplyTarget, requestId: string, refusal: GatewayError, shape: ErrorShape, extra: readonly string[] = []): void {
   gw.printer.warn(`RequestId: ${requestId} response replaced: ${refusal.message}`);
   sendFcError(res, requestId, refusal, shape, { 'x-fc-error-type': UNHANDLED_INVOCATION_ERROR, ...pairsToObject(extra) });
 }

@@ -13,11 +13,14 @@ const EMPTY = Buffer.alloc(0);
 
 export async function stopGateway(gw: GatewayState): Promise<void> {
   const o = gw.options;
+  gw.async.close();
   gw.slots.close();
   const serverClosed = new Promise<void>((resolve) => gw.server.close(() => resolve()));
   gw.server.closeIdleConnections();
   const deadline = Date.now() + o.stopTimeout * 1000;
   while (gw.slots.busy > 0 && Date.now() < deadline) await sleep(20);
+  const dropped = gw.async.dropped;
+  if (dropped > 0) gw.printer.line(`Stopped with ${dropped} asynchronous event${dropped === 1 ? '' : 's'} not run (queued, delayed or waiting for a retry): dropped`);
   const instance = gw.current;
   if (instance && instance.state === 'ready' && o.preStop) await runPreStop(gw, instance);
   if (instance) await instance.stop(o.stopTimeout * 1000);

@@ -5,6 +5,8 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
+import type { AsyncEvents } from './async-events.js';
+import type { Call } from './call.js';
 import type { Instance } from './instance.js';
 import type { InvocationLogs } from './log-tail.js';
 import type { ResolvedGatewayOptions } from './options.js';
@@ -38,6 +40,8 @@ export interface GatewayState {
   saidNoLogTail: boolean;
   /** The invocations in flight, and the container's lines for each (log tails). */
   readonly logs: InvocationLogs;
+  /** The asynchronous events and their attempts. */
+  readonly async: AsyncEvents<Call>;
   /** The gateway's own events (`'ready'`, `'initialize'`, `'invocation'`, `'restart'`, `'exit'`). */
   readonly emit: EventEmitter['emit'];
   readonly onProcessExit: () => void;

@@ -23,6 +23,7 @@ export const ERRORS = {
   FC_EXPECTATION_FAILED: { status: 417, errorCode: 'InvalidArgument' },
   FC_RESPONSE_HEADERS_TOO_LARGE: { status: 502, errorCode: 'BadResponse' },
   FC_RESPONSE_TOO_LARGE: { status: 502, errorCode: 'BadResponse' },
+  FC_ASYNC_PAYLOAD_TOO_LARGE: { status: 400, errorCode: 'EntityTooLarge' },
   // The gateway's own (lib/gateway/): its URLs, its instance, its shutdown.
   FC_FUNCTION_NOT_FOUND: { status: 404, errorCode: 'FunctionNotFound' },
   FC_PATH_NOT_FOUND: { status: 404, errorCode: 'PathNotFound' },

@@ -51,10 +51,13 @@ export async function invokeFc2(client: Fc2Client, service: string, name: string
   return { status: undefined, headers, text: typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString() : JSON.stringify(data) };
 }
 
-/** InvokeFunction through the 2023-03-30 SDK (its body a `Readable`, as it wants); `tail` asks for the log tail. */
-export async function invokeFc3(client: Fc3Client, name: string, event: string, tail = false): Promise<SdkReply> {
+/**
+ * InvokeFunction through the 2023-03-30 SDK (its body a `Readable`, as it wants); `tail` asks for
+ * the log tail, `invocationType` is the SDK's `xFcInvocationType` (`'Async'`).
+ */
+export async function invokeFc3(client: Fc3Client, name: string, event: string, tail = false, invocationType?: 'Sync' | 'Async'): Promise<SdkReply> {
   const request = new FC3.InvokeFunctionRequest({ body: Readable.from([Buffer.from(event)]) });
-  const headers = new FC3.InvokeFunctionHeaders(tail ? { xFcLogType: 'Tail' } : {});
+  const headers = new FC3.InvokeFunctionHeaders({ ...(tail ? { xFcLogType: 'Tail' } : {}), ...(invocationType ? { xFcInvocationType: invocationType } : {}) });
   const reply = await client.invokeFunctionWithOptions(name, request, headers, new Dara.RuntimeOptions({}));
   const chunks: Buffer[] = [];
   for await (const chunk of reply.body) chunks.push(Buffer.from(chunk as Uint8Array));
