@@ -13,6 +13,7 @@ import { writeOut } from './runtime/output.js';
 import { resolveOptions, type Options } from './runtime/options.js';
 import { Runtime } from './runtime/runtime.js';
 import { installSignalHandlers } from './runtime/shutdown.js';
+import { installUpgrades } from './runtime/upgrade.js';
 import { GatewayError } from './rules/errors.js';
 import { HOP_BY_HOP_HEADERS } from './rules/headers.js';
 import type { FetchShared } from './fetch/adapter.js';
@@ -64,6 +65,8 @@ export function createServer(handlers: Handlers = {}, options: Options = {}): Se
   server.on('checkExpectation', (req, res) => handleRequest(runtime, req, res, EXPECT_OTHER));
   // What Node's parser rejects gets FC's JSON error, not Node's bare 400/431 (client-error.ts).
   server.on('clientError', onClientError);
+  // FC's rules on upgrades (WebSocket handshakes), and the `upgrade` handler (upgrade.ts).
+  installUpgrades(server, runtime, handlers.upgrade);
   (server as Server & { [kRuntime]?: Runtime })[kRuntime] = runtime;
   return server;
 }

@@ -30,6 +30,14 @@ function onClose(this: ServedSocket): void {
   this.server?.[kOpen]?.delete(this);
 }
 
+/**
+ * Stops tracking an upgraded connection: it serves no request, so the drain must not close it as
+ * idle; shutdown closes open WebSockets with a close frame instead (websockets.ts).
+ */
+export function forgetConnection(socket: Socket): void {
+  onClose.call(socket as ServedSocket);
+}
+
 /** The connections `server` has open, as tracked since {@link trackConnections} (none before). */
 export function listConnections(server: Server): Iterable<Socket> {
   return (server as TrackedServer)[kOpen] ?? [];

@@ -90,8 +90,11 @@ export interface ContextRuntime {
 export interface ContextSource {
   /** The request headers as FC sent them. */
   readonly headers: IncomingHttpHeaders;
-  /** The response, whose early close aborts `signal`; absent for a hook run at shutdown. */
-  readonly res: ServerResponse | undefined;
+  /**
+   * The response (or an upgraded connection's socket), whose early close aborts `signal`; absent
+   * for a hook run at shutdown.
+   */
+  readonly res: { once(event: 'close', listener: () => void): unknown; readonly writableFinished: boolean } | undefined;
   readonly runtime: ContextRuntime;
   readonly requestId: string;
   readonly controlPath: string;

@@ -2,6 +2,7 @@
  * The handlers a function gives, and the checks that catch a wrong one at start-up.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Context } from './context.js';
 import type { InitializeHandler } from './initialize.js';
 
@@ -23,6 +24,14 @@ export type HttpHandler = (req: IncomingMessage, res: ServerResponse, context: C
 /** A Fetch-style HTTP function: a Hono app's `app.fetch`, or any Web-standard handler. */
 export type FetchHandler = (request: Request, context: Context) => Response | Promise<Response>;
 
+/**
+ * An HTTP upgrade (a WebSocket handshake that passed FC's rules): the first three arguments are
+ * those of Node's `'upgrade'` event, what `ws`'s `handleUpgrade(req, socket, head, cb)` takes.
+ * The connection is one invocation: its markers span it, `context.signal` aborts at the function
+ * timeout (when the runtime destroys the socket) and at shutdown.
+ */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, context: Context) => unknown;
+
 /** A lifecycle hook (`GET /pre-stop`, `GET /pre-freeze`). Its result is ignored; a throw is a failure. */
 export type HookHandler = (context: Context) => unknown;
 
@@ -40,10 +49,12 @@ export interface Handlers {
   preStop?: HookHandler;
   /** Runs before FC freezes the instance (FC 2.0). */
   preFreeze?: HookHandler;
+  /** WebSocket handshakes (`GET` with `Upgrade: websocket`), after FC's rules. */
+  upgrade?: UpgradeHandler;
 }
 
 /** The names of {@link Handlers}, in the order `--help` lists them. */
-export const HANDLER_NAMES = ['initialize', 'invoke', 'http', 'fetch', 'preStop', 'preFreeze'] as const;
+export const HANDLER_NAMES = ['initialize', 'invoke', 'http', 'fetch', 'upgrade', 'preStop', 'preFreeze'] as const;
 
 /**
  * Checks a handlers object: each given handler must be a function, and `http` and `fetch` cannot

@@ -2,6 +2,7 @@
  * The state one server shares across its requests: handlers, options, the Initializer gate, and
  * whether it is shutting down.
  */
+import type { OpenConnection } from './websockets.js';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { getContextStorage } from './async-context.js';
 import type { Context, ContextRuntime } from './context.js';
@@ -48,6 +49,10 @@ export class Runtime implements ContextRuntime {
   /** The profile's request headers an HTTP function never sees, and their names' lengths (the scan's pre-check). */
   readonly hiddenRequestHeaders: ReadonlySet<string>;
   readonly hiddenNameLengths: ReadonlySet<number>;
+  /** The same, but for a WebSocket handshake, whose own `Connection` and `Upgrade` reach the app. */
+  readonly hiddenUpgradeHeaders: ReadonlySet<string>;
+  /** The open WebSocket connections (websockets.ts), closed by the runtime at shutdown. */
+  readonly websockets = new Set<OpenConnection>();
   /** The profile's response headers a function cannot set (besides `x-fc-*` but `x-fc-status`). */
   readonly forbiddenResponseHeaders: ReadonlySet<string>;
   /** The profile's log time stamp (log-format.ts). */
@@ -77,6 +82,7 @@ export class Runtime implements ContextRuntime {
     const { profile } = options;
     this.hiddenRequestHeaders = profile.hiddenRequestHeaders;
     this.hiddenNameLengths = new Set([...profile.hiddenRequestHeaders].map((name) => name.length));
+    this.hiddenUpgradeHeaders = new Set([...profile.hiddenRequestHeaders].filter((name) => name !== 'connection' && name !== 'upgrade'));
     this.forbiddenResponseHeaders = profile.forbiddenResponseHeaders;
     this.logTime = profile.name === 'fc3' ? formatSpacedTime : formatIsoTime;
     this.consoleThreshold = profile.name === 'fc3' ? options.logLevel : undefined;

@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import { getContext } from './async-context.js';
 import { closeUnservedConnections, trackConnections } from './connections.js';
+import { closeWebSockets } from './websockets.js';
 import { getUtil } from './builtins.js';
 import { Context } from './context.js';
 import { collectInFlightSecrets } from './known-secrets.js';
@@ -26,6 +27,8 @@ export async function shutdown(server: Server, runtime: Runtime, reason: string)
   runtime.shutdownController.abort(new DOMException(`Shutting down (${reason})`, 'AbortError'));
   const timeoutMs = runtime.options.shutdownTimeoutMs;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // server.close() waits for upgraded sockets, which closeAllConnections() never reaches.
+  void closeWebSockets(runtime);
   closeUnservedConnections(server);
   const sweep = setInterval(closeUnservedConnections, IDLE_SWEEP_MS, server);
   let code = 0;

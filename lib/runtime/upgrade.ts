@@ -1,0 +1,163 @@
+/**
+ * HTTP upgrades (WebSocket handshakes) under FC's rules. FC 3.0's HTTP triggers carry WebSocket:
+ * the container answers `101` itself, and the connection lives until the function's timeout.
+ *
+ * Node 20 quirk the design follows: once `server.listenerCount('upgrade') > 0`, a request with
+ * `Upgrade` is handed over as `server.emit('upgrade', req, socket, head)`, with no
+ * `ServerResponse`, after Node removed its own socket `'error'` listener. So the runtime wraps the
+ * server's `emit` (installed only when a first `'upgrade'` listener is added: a server without
+ * one pays nothing) and runs FC's rules before any listener, without adding a listener of its own
+ * (`listenerCount` and `removeListener` report what the app did). The `upgrade` handler is the
+ * one listener the runtime adds, and only when it is given.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { describeError, GatewayError } from '../rules/errors.js';
+import { hideRequestHeaders, scanRequestHeaders } from '../rules/headers.js';
+import { CLIENT_ERROR_LINGER_MS } from '../rules/client-error.js';
+import { checkRequestLimits } from '../rules/limit-checks.js';
+import { getContextStorage } from './async-context.js';
+import { Context } from './context.js';
+import { stripBasePath } from './control-paths.js';
+import { redact } from '../rules/redact.js';
+import type { UpgradeHandler } from './handlers.js';
+import { writeMarker } from './output.js';
+import { createLocalRequestId } from './request-id.js';
+import type { Runtime } from './runtime.js';
+import { trackWebSocket, type OpenConnection } from './websockets.js';
+
+/** The connection of an upgraded socket, found by the `upgrade` handler's listener. */
+const kConnection = Symbol('fc-container.upgrade');
+type UpgradedSocket = Duplex & { [kConnection]?: OpenConnection };
+
+/** Installs FC's rules on the server's upgrades, and the `upgrade` handler if given. */
+export function installUpgrades(server: Server, runtime: Runtime, handler: UpgradeHandler | undefined): void {
+  let wrapped = false;
+  const wrap = (event: string | symbol): void => {
+    if (event !== 'upgrade' || wrapped) return;
+    wrapped = true;
+    server.removeListener('newListener', wrap);
+    wrapEmit(server, runtime);
+  };
+  server.on('newListener', wrap);
+  if (handler) {
+    server.on('upgrade', (req: IncomingMessage, socket: UpgradedSocket, head: Buffer) => {
+      return handler(req, socket, head, socket[kConnection]!.context);
+    });
+  }
+}
+
+function wrapEmit(server: Server, runtime: Runtime): void {
+  const emit = server.emit;
+  server.emit = function emitWithRules(this: Server, event: string | symbol): boolean {
+    if (event !== 'upgrade') return Reflect.apply(emit, this, arguments) as boolean;
+    // eslint-disable-next-line prefer-rest-params
+    const [, req, socket, head] = arguments as unknown as [string, IncomingMessage, UpgradedSocket, Buffer];
+    void onUpgrade(runtime, emit, this, req, socket, head);
+    return true;
+  } as Server['emit'];
+}
+
+/** The Upgrade a handshake asks for: only WebSocket is carried (RFC 6455 §4.1). */
+function isWebSocket(req: IncomingMessage): boolean {
+  return req.method === 'GET' && (req.headers.upgrade ?? '').trim().toLowerCase() === 'websocket';
+}
+
+async function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server, req: IncomingMessage, socket: UpgradedSocket, head: Buffer<ArrayBufferLike>): Promise<void> {
+  // Node removed its own 'error' listener before emitting: without one, a reset would crash.
+  socket.on('error', destroySocket);
+  const scan = {
+    headerBytes: 0, controlPath: '', requestId: '', basePath: '', functionTimeout: 0, initializationTimeout: 0,
+    contentLength: -1, chunked: false, hasHost: false, hasHiddenHeaders: false,
+  };
+  scanRequestHeaders(req.rawHeaders, scan, runtime.hiddenRequestHeaders, runtime.hiddenNameLengths);
+  const requestId = scan.requestId || createLocalRequestId();
+  const markers = runtime.options.markers;
+  if (markers) writeMarker('Invoke', 'Start', requestId);
+  const url = req.url ?? '/';
+  const refusal = runtime.draining ? new GatewayError('FC_SHUTTING_DOWN', 'The function is shutting down')
+    : !isWebSocket(req) ? new GatewayError('FC_BAD_REQUEST', `Malformed HTTP request (Upgrade "${req.headers.upgrade ?? ''}" is not supported; only WebSocket is)`)
+    : checkRequestLimits(url, scan.headerBytes, 0, runtime.options.limits);
+  if (refusal) {
+    sendOnSocket(socket, refusal.status, JSON.stringify(refusal), requestId);
+    if (markers) writeMarker('Invoke', 'End', requestId);
+    return;
+  }
+  // The handshake's own headers (Connection, Upgrade, Sec-WebSocket-*) reach the app; the rest
+  // that FC never forwards do not.
+  if (scan.hasHiddenHeaders) hideRequestHeaders(req, runtime.hiddenUpgradeHeaders);
+  if (scan.basePath && runtime.options.stripBasePath) req.url = stripBasePath(url, scan.basePath);
+  const context = new Context({
+    headers: req.headers, res: socket, runtime, requestId, controlPath: scan.controlPath, basePath: scan.basePath,
+    functionTimeout: scan.functionTimeout, startedAt: Date.now(),
+  });
+  const connection = trackWebSocket(runtime, socket, context, requestId);
+  socket[kConnection] = connection;
+  const { gate } = runtime;
+  if (gate !== undefined && !gate.payload) {
+    try {
+      await getContextStorage().run(context, runGate, gate, context);
+    } catch (error) {
+      if (!socket.destroyed) sendOnSocket(socket, 500, describeFailure(error, context), requestId);
+      return;
+    }
+    // The client left while the Initializer ran: nobody to hand the socket to.
+    if (socket.destroyed) return;
+  }
+  // The listeners run inside the connection's context: getContext() works there, with or
+  // without asyncContext, and in everything they start.
+  getContextStorage().run(context, callEmit, emit, server, req, socket, head);
+}
+
+function runGate(gate: NonNullable<Runtime['gate']>, context: Context): Promise<unknown> {
+  return gate.run(context);
+}
+
+function callEmit(emit: Server['emit'], server: Server, req: IncomingMessage, socket: Duplex, head: Buffer<ArrayBufferLike>): void {
+  try {
+    Reflect.apply(emit, server, ['upgrade', req, socket, head]);
+  } catch (error) {
+    // A listener that throws: the connection is the function's failure (as an HTTP function's 500).
+    const connection = (socket as UpgradedSocket)[kConnection]!;
+    if (!socket.destroyed) sendOnSocket(socket, 500, describeFailure(error, connection.context), connection.requestId);
+  }
+}
+
+/** A failure's JSON as an HTTP function's (no stack to the client; it goes to the log), scrubbed of the request's secrets. */
+function describeFailure(error: unknown, context: Context): string {
+  context.logger.error(error);
+  const body = describeError(error, false);
+  return JSON.stringify({ errorMessage: redact(body.errorMessage, context.secrets), errorType: redact(body.errorType, context.secrets) });
+}
+
+const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+/**
+ * Answers on the raw socket (there is no `ServerResponse` after an upgrade) and closes it: FC's
+ * JSON error, with the request id. Node hands the socket over paused, so it is read (and what
+ * arrives dropped) to see the client's end; a client that never closes is cut off after the
+ * linger, as a parser error's answer is (rules/client-error.ts).
+ */
+function sendOnSocket(socket: Duplex, status: number, body: string, requestId: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n`
+    + 'content-type: application/json\r\n'
+    + `content-length: ${Buffer.byteLength(body)}\r\n`
+    + `x-fc-request-id: ${requestId}\r\n`
+    + 'connection: close\r\n\r\n'
+    + body);
+  socket.on('end', destroySocket);
+  socket.resume();
+  setTimeout(destroy, CLIENT_ERROR_LINGER_MS, socket).unref();
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+function destroy(socket: Duplex): void {
+  socket.destroy();
+}

@@ -1,0 +1,74 @@
+/**
+ * The runtime's open WebSocket connections: each is one invocation, from its handshake's Start
+ * marker to the End marker when its socket closes; at the function timeout its context's signal
+ * aborts and the runtime destroys the socket (FC closes the client's side then, which sees 1006).
+ * The timer and the listeners hang on the socket, so a connection leaves nothing behind.
+ *
+ * Node quirk: `closeAllConnections()` does not reach upgraded sockets and `server.close()` waits
+ * for them, so shutdown closes them itself ({@link closeWebSockets}).
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { forgetConnection } from './connections.js';
+import { kAbort, type Context } from './context.js';
+import { writeMarker } from './output.js';
+import type { Runtime } from './runtime.js';
+
+/** One upgraded connection. */
+export interface OpenConnection {
+  readonly socket: Duplex;
+  readonly context: Context;
+  readonly requestId: string;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** A WebSocket close frame from the server, unmasked: FIN + close, length 2, code 1001 "going away" (RFC 6455 §5.5.1, §7.4.1). */
+const CLOSE_GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]);
+/** How long shutdown lets the apps close their connections themselves, then waits for the peer's close. */
+export const WEBSOCKET_CLOSE_GRACE_MS = 200;
+export const WEBSOCKET_CLOSE_WAIT_MS = 500;
+
+/** Follows an upgraded socket until it closes; arms the function timeout when FC sent one. */
+export function trackWebSocket(runtime: Runtime, socket: Duplex, context: Context, requestId: string): OpenConnection {
+  const connection: OpenConnection = { socket, context, requestId, timer: undefined };
+  runtime.websockets.add(connection);
+  forgetConnection(socket as Socket);
+  const seconds = context.function.timeout;
+  if (seconds > 0) connection.timer = setTimeout(onDeadline, seconds * 1000, connection);
+  socket.once('close', () => {
+    clearTimeout(connection.timer);
+    runtime.websockets.delete(connection);
+    if (runtime.options.markers) writeMarker('Invoke', 'End', requestId);
+  });
+  return connection;
+}
+
+function onDeadline(connection: OpenConnection): void {
+  connection.context[kAbort](new DOMException(`Function timed out after ${connection.context.function.timeout} seconds`, 'TimeoutError'));
+  connection.socket.destroy();
+}
+
+/**
+ * At shutdown: each connection's signal has aborted already (the runtime's shutdown signal), so an
+ * app can close with 1001 itself; after a short grace, the runtime writes a 1001 close frame to
+ * each socket still open, waits briefly for the peer's close, then destroys what is left.
+ */
+export async function closeWebSockets(runtime: Runtime): Promise<void> {
+  if (runtime.websockets.size === 0) return;
+  await waitForClose(runtime, WEBSOCKET_CLOSE_GRACE_MS);
+  for (const { socket } of runtime.websockets) if (socket.writable) socket.write(CLOSE_GOING_AWAY);
+  await waitForClose(runtime, WEBSOCKET_CLOSE_WAIT_MS);
+  for (const { socket } of runtime.websockets) socket.destroy();
+}
+
+/** Resolves once every connection has closed, or after `ms`. */
+function waitForClose(runtime: Runtime, ms: number): Promise<void> {
+  const closing = [...runtime.websockets].map(({ socket }) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void Promise.all(closing).then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,202 @@
+/**
+ * WebSocket on HTTP functions, in both styles, with FC's rules on every handshake: the `upgrade`
+ * handler (Node style, `ws`) and an app's own `'upgrade'` listener (`@hono/node-ws`, `ws`'s
+ * `WebSocketServer({ server })`) get the handshake after the request limits, the header rules,
+ * the base path and the Initializer; the connection is one invocation (markers, `getContext()`,
+ * the deadline); an `Upgrade` other than WebSocket is refused once something listens; SIGTERM
+ * closes open sockets with 1001.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { IncomingMessage, Server } from 'node:http';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createServer, getContext, type Handlers, type Options } from '../lib/index.js';
+import { spawnNode, spawnServer } from './helpers/child-server.js';
+import { send } from './helpers/http-client.js';
+import { FIXTURES } from './helpers/paths.js';
+import { sendRaw } from './helpers/raw-client.js';
+
+type TestContext = { after: (fn: () => unknown) => void };
+
+/** A server from createServer() on a free loopback port, closed after the test. */
+async function listen(t: TestContext, handlers: Handlers, options: Options = {}): Promise<{ server: Server; port: number }> {
+  const server = createServer(handlers, { markers: false, logLevel: 'silent', ...options });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** Opens a WebSocket and resolves once it is open. */
+async function connect(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, { headers });
+  await once(ws, 'open');
+  return ws;
+}
+
+/** Sends a message and resolves to the next one received. */
+async function ask(ws: WebSocket, message: string): Promise<string> {
+  const reply = once(ws, 'message');
+  ws.send(message);
+  return String((await reply)[0]);
+}
+
+/** A raw handshake: the status line and body the server wrote before closing. */
+function handshake(extra = '', path = '/chat'): string {
+  return `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`;
+}
+
+test('Node style through `fc-container serve`: echo, the handshake\'s own headers kept and FC\'s hidden ones not, markers around the connection', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'ws-node.mjs'));
+  t.after(() => server.kill('SIGKILL'));
+  const ws = await connect(`ws://127.0.0.1:${server.port}/chat`, { 'x-fc-request-id': 'ws-node-1', 'accept-encoding': 'gzip' });
+  assert.equal(await ask(ws, 'ping'), 'echo ping');
+  assert.equal(await ask(ws, 'context'), 'context ws-node-1 ws-node-1');
+  const headers = JSON.parse(await ask(ws, 'headers')) as string[];
+  for (const name of ['connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version']) assert.ok(headers.includes(name), name);
+  assert.ok(!headers.includes('accept-encoding'));
+  assert.match(server.stdout(), /FC Invoke Start RequestId: ws-node-1\n/);
+  assert.doesNotMatch(server.stdout(), /FC Invoke End RequestId: ws-node-1/);
+  ws.close();
+  await server.waitForOutput(/FC Invoke End RequestId: ws-node-1\n/);
+  // An ordinary request still reaches the HTTP function.
+  assert.equal((await send(server.port, { path: '/plain' })).text, 'http GET /plain upgrade=');
+});
+
+test('Fetch style: a Hono app with @hono/node-ws, injectWebSocket(await serve(...)): echo, getContext() in the route, markers', async (t) => {
+  const server = await spawnNode(['--import', 'tsx', join(FIXTURES, 'ws-hono.mjs')]);
+  t.after(() => server.kill('SIGKILL'));
+  const ws = await connect(`ws://127.0.0.1:${server.port}/ws`, { 'x-fc-request-id': 'ws-hono-1' });
+  assert.equal(await ask(ws, 'hi'), 'echo hi');
+  assert.equal(await ask(ws, 'context'), 'context ws-hono-1');
+  ws.close();
+  await server.waitForOutput(/FC Invoke Start RequestId: ws-hono-1\nFC Invoke End RequestId: ws-hono-1\n/);
+  assert.equal((await send(server.port, { path: '/' })).text, 'hono http');
+});
+
+test('a handshake over the header or the path limit: FC\'s 400 JSON on the socket, the app\'s listener never called', async (t) => {
+  const { server, port } = await listen(t, {});
+  let calls = 0;
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', () => { calls++; });
+  server.on('upgrade', () => { calls++; });
+  for (const raw of [handshake(`X-Big: ${'v'.repeat(5000)}\r\n`), handshake('', `/${'p'.repeat(5000)}`)]) {
+    const reply = await sendRaw(port, raw);
+    assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(reply, /\r\nx-fc-request-id: \S+\r\n/);
+    const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as { ErrorCode: string };
+    assert.equal(body.ErrorCode, 'InvalidArgument');
+  }
+  assert.equal(calls, 0);
+  // Within the limits the same listeners answer.
+  const ws = await connect(`ws://127.0.0.1:${port}/chat`);
+  ws.close();
+  assert.equal(calls, 2);
+});
+
+test('a listener runs inside the connection\'s context, without asyncContext: getContext() there and in what it starts', async (t) => {
+  const { server, port } = await listen(t, {});
+  const seen: (string | undefined)[] = [];
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    seen.push(getContext()?.requestId);
+    setTimeout(() => {
+      seen.push(getContext()?.requestId);
+      socket.destroy();
+    }, 1);
+  });
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { headers: { 'x-fc-request-id': 'ctx-1' } });
+  ws.on('error', () => {}); // the listener closes the socket without answering: a hang-up
+  await new Promise((resolve) => ws.on('close', resolve));
+  assert.deepEqual(seen, ['ctx-1', 'ctx-1']);
+  assert.equal(server.listenerCount('upgrade'), 1, 'the runtime added no listener of its own');
+});
+
+test('the function timeout: context.signal aborts with TimeoutError and the socket is destroyed (the client sees 1006)', async (t) => {
+  let reason: unknown;
+  const wss = new WebSocketServer({ noServer: true });
+  const { port } = await listen(t, {
+    upgrade: (req, socket, head, context) => {
+      context.signal.addEventListener('abort', () => { reason = context.signal.reason; });
+      wss.handleUpgrade(req, socket, head, () => {});
+    },
+  });
+  const ws = await connect(`ws://127.0.0.1:${port}/`, { 'x-fc-function-timeout': '0.3' });
+  const [code] = await once(ws, 'close') as [number];
+  assert.equal(code, 1006);
+  assert.equal((reason as DOMException).name, 'TimeoutError');
+});
+
+test('an Upgrade other than websocket: FC\'s 400 and the connection closed once something listens; the HTTP function without', async (t) => {
+  const h2c = 'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n';
+  const withListener = await listen(t, { http: (req, res) => res.end('http') });
+  new WebSocketServer({ server: withListener.server });
+  const refused = await sendRaw(withListener.port, h2c);
+  assert.match(refused, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.match(refused, /Upgrade \\"h2c\\" is not supported/);
+
+  const plain = await listen(t, { http: (req, res) => res.end(`http upgrade=${req.headers.upgrade}`) });
+  const answered = await sendRaw(plain.port, h2c.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'));
+  assert.match(answered, /^HTTP\/1\.1 200 OK\r\n[\s\S]*http upgrade=h2c$/);
+});
+
+test('the Initializer runs before the handshake is handed over; a client that resets while it runs leaves the server up', async (t) => {
+  let initialized = 0;
+  let handed = 0;
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => { markStarted = resolve; });
+  const wss = new WebSocketServer({ noServer: true });
+  const { port } = await listen(t, {
+    initialize: async () => {
+      markStarted();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      initialized++;
+    },
+    upgrade: (req, socket, head) => { handed++; wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(`echo ${m}`))); },
+  });
+  // Resets during the Initializer's run.
+  const early = new WebSocket(`ws://127.0.0.1:${port}/`);
+  early.on('error', () => {});
+  await started;
+  early.terminate();
+  const ws = await connect(`ws://127.0.0.1:${port}/`);
+  assert.equal(await ask(ws, 'after'), 'echo after');
+  assert.equal(initialized, 1);
+  assert.ok(handed >= 1);
+  ws.close();
+});
+
+test('a client that vanishes mid-message: the server goes on', async (t) => {
+  const wss = new WebSocketServer({ noServer: true });
+  const { port } = await listen(t, { upgrade: (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(`echo ${m}`))) });
+  for (let i = 0; i < 20; i++) {
+    const ws = await connect(`ws://127.0.0.1:${port}/`);
+    // A frame header announcing 1000 bytes, then nothing: the client is gone.
+    (ws as unknown as { _socket: Duplex })._socket.write(Buffer.from([0x81, 0xfe, 0x03, 0xe8, 1, 2, 3, 4, 5]));
+    ws.terminate();
+  }
+  const ws = await connect(`ws://127.0.0.1:${port}/`);
+  assert.equal(await ask(ws, 'still'), 'echo still');
+  ws.close();
+});
+
+for (const [style, start] of [
+  ['Node style', (): Promise<Awaited<ReturnType<typeof spawnServer>>> => spawnServer(join(FIXTURES, 'ws-node.mjs'))],
+  ['Fetch style', (): Promise<Awaited<ReturnType<typeof spawnServer>>> => spawnNode(['--import', 'tsx', join(FIXTURES, 'ws-hono.mjs')])],
+] as const) {
+  test(`SIGTERM with open sockets (${style}): each client sees 1001, the process exits 0`, async (t) => {
+    const server = await start();
+    t.after(() => server.kill('SIGKILL'));
+    const path = style === 'Node style' ? '/chat' : '/ws';
+    const sockets = await Promise.all([0, 1, 2].map(() => connect(`ws://127.0.0.1:${server.port}${path}`)));
+    const codes = sockets.map((ws) => once(ws, 'close').then(([code]) => code as number));
+    server.kill('SIGTERM');
+    assert.deepEqual(await Promise.all(codes), [1001, 1001, 1001]);
+    assert.equal(await server.exited, 0);
+  });
+}
