@@ -63,7 +63,7 @@ test('a bad module path: one clear line, exit code 2', async () => {
 test('a module with no handler: one clear line, exit code 2', async () => {
   const { code, stderr } = await runCli(['serve', join(FIXTURES, 'no-handlers.mjs')]);
   assert.equal(code, 2);
-  assert.match(stderr, /exports no handler: export one of initialize, invoke, http, fetch, preStop, preFreeze/);
+  assert.match(stderr, /exports no handler: export one of initialize, invoke, http, fetch, upgrade, preStop, preFreeze/);
 });
 
 test('a module that throws while loading: one line with the cause and where, exit code 2', async () => {
