@@ -200,3 +200,23 @@ for (const [style, start] of [
     assert.equal(await server.exited, 0);
   });
 }
+
+test('at shutdown an open connection\'s signal aborts first, then it gets the 1001 close frame and shutdown resolves 0', async (t) => {
+  const { getRuntime } = await import('../lib/server.js');
+  const { shutdown } = await import('../lib/runtime/shutdown.js');
+  const aborted: string[] = [];
+  const wss = new WebSocketServer({ noServer: true });
+  const { server, port } = await listen(t, {
+    upgrade: (req, socket, head, context) => {
+      context.signal.addEventListener('abort', () => aborted.push((context.signal.reason as DOMException).name));
+      wss.handleUpgrade(req, socket, head, () => {});
+    },
+  });
+  const open = await connect(`ws://127.0.0.1:${port}/`);
+  const closed = once(open, 'close');
+  const stopping = shutdown(server, getRuntime(server)!, 'test');
+  const [code] = await closed as [number];
+  assert.equal(code, 1001);
+  assert.deepEqual(aborted, ['AbortError']);
+  assert.equal(await stopping, 0);
+});

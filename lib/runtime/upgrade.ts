@@ -51,7 +51,6 @@ function wrapEmit(server: Server, runtime: Runtime): void {
   const emit = server.emit;
   server.emit = function emitWithRules(this: Server, event: string | symbol): boolean {
     if (event !== 'upgrade') return Reflect.apply(emit, this, arguments) as boolean;
-    // eslint-disable-next-line prefer-rest-params
     const [, req, socket, head] = arguments as unknown as [string, IncomingMessage, UpgradedSocket, Buffer];
     void onUpgrade(runtime, emit, this, req, socket, head);
     return true;
