@@ -23,6 +23,7 @@ import { Slots } from './queue.js';
 import type { ColdStart } from './reports.js';
 import { onRequest } from './requests.js';
 import { stopGateway } from './shutdown.js';
+import { onGatewayUpgrade } from './websocket.js';
 import type { GatewayState } from './state.js';
 import { startInstance } from './supervisor.js';
 
@@ -61,12 +62,14 @@ export class Gateway extends EventEmitter {
       saidAddressUnknown: false,
       saidNoLogTail: false,
       logs: new InvocationLogs(),
+      relays: new Set(),
       async: new AsyncEvents<Call>((record, call, retryCount) => runAsyncAttempt(state, record, call, retryCount), options.asyncRetries, options.asyncBackoff),
       emit: (event, ...args) => this.emit(event, ...args),
       onProcessExit: (): void => { state.current?.killNow(); },
     };
     this.#state = state;
     this.server.on('checkContinue', (req, res) => onRequest(this.#state, req, res, true));
+    this.server.on('upgrade', (req, socket, head: Buffer) => { void onGatewayUpgrade(this.#state, req, socket, head); });
     this.server.on('clientError', (error: Error & { code?: string }, socket) => {
       answerClientError(error, socket, { 'x-fc-request-id': newRequestId(options.profile.name), 'x-fc-error-type': FC_COMMON_ERROR });
     });

@@ -7,6 +7,7 @@ import { exchangeWhole } from './exchange.js';
 import { buildFcHeaders } from './fc-headers.js';
 import { newRequestId } from './ids.js';
 import { sleep } from './sleep.js';
+import { destroyRelays } from './websocket.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -18,7 +19,8 @@ export async function stopGateway(gw: GatewayState): Promise<void> {
   const serverClosed = new Promise<void>((resolve) => gw.server.close(() => resolve()));
   gw.server.closeIdleConnections();
   const deadline = Date.now() + o.stopTimeout * 1000;
-  while (gw.slots.busy > 0 && Date.now() < deadline) await sleep(20);
+  // Open WebSockets hold slots until they close; the container's shutdown closes them below.
+  while (gw.slots.busy > gw.relays.size && Date.now() < deadline) await sleep(20);
   const dropped = gw.async.dropped;
   if (dropped > 0) gw.printer.line(`Stopped with ${dropped} asynchronous event${dropped === 1 ? '' : 's'} not run (queued, delayed or waiting for a retry): dropped`);
   const instance = gw.current;
@@ -26,6 +28,7 @@ export async function stopGateway(gw: GatewayState): Promise<void> {
   if (instance) await instance.stop(o.stopTimeout * 1000);
   // A restart under way has registered its new instance by now, or fails on seeing closing.
   if (gw.current && gw.current !== instance) await gw.current.stop(o.stopTimeout * 1000);
+  destroyRelays(gw);
   gw.server.closeAllConnections();
   await serverClosed;
   process.removeListener('exit', gw.onProcessExit);

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AsyncEvents } from './async-events.js';
 import type { Call } from './call.js';
 import type { Instance } from './instance.js';
+import type { Relay } from './websocket.js';
 import type { InvocationLogs } from './log-tail.js';
 import type { ResolvedGatewayOptions } from './options.js';
 import type { Printer } from './output.js';
@@ -40,6 +41,8 @@ export interface GatewayState {
   saidNoLogTail: boolean;
   /** The invocations in flight, and the container's lines for each (log tails). */
   readonly logs: InvocationLogs;
+  /** The open WebSocket relays (websocket.ts), destroyed at stop: `server.close()` waits for upgraded sockets. */
+  readonly relays: Set<Relay>;
   /** The asynchronous events and their attempts. */
   readonly async: AsyncEvents<Call>;
   /** The gateway's own events (`'ready'`, `'initialize'`, `'invocation'`, `'restart'`, `'exit'`). */
