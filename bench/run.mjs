@@ -17,6 +17,7 @@ import { measureColdStart } from './lib/coldstart.mjs';
 import { measureImage } from './lib/image.mjs';
 import { measureMemory, measureOversize } from './lib/memory.mjs';
 import { measureThroughput } from './lib/throughput.mjs';
+import { measureWebSocket } from './lib/websocket.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
 import { renderReport } from './lib/report.mjs';
 
@@ -42,7 +43,7 @@ export async function runBench(overrides = {}) {
   installCleanup();
 
   // The image section packs dist/ as it is (--ignore-scripts: no build of its own).
-  const needsDist = config.sections.includes('import') || config.sections.includes('image') || config.variants.some((v) => v.name.startsWith('fc-container'));
+  const needsDist = ['import', 'image', 'websocket'].some((s) => config.sections.includes(s)) || config.variants.some((v) => v.name.startsWith('fc-container'));
   if (needsDist && !existsSync(join(ROOT, 'dist', 'index.js'))) {
     throw new Error('dist/index.js is missing: run `npm run build` first');
   }
@@ -123,6 +124,11 @@ export async function runBench(overrides = {}) {
       for (const t of results.throughput) {
         for (const r of t.rows) if (r.failed) results.notes.push(`${r.name} failed ${t.title}: ${r.errors.join('; ').slice(0, 300)}`);
       }
+    }
+    if (config.sections.includes('websocket')) {
+      progress('websocket handshakes');
+      results.websocket = await section('websocket', () => measureWebSocket(ctx));
+      for (const r of results.websocket.rows) if (r.failed) results.notes.push(`${r.name} failed the WebSocket handshakes: ${r.errors.join('; ').slice(0, 300)}`);
     }
 
     results.quietWaitedMs = ctx.quietWaitedMs;

@@ -19,10 +19,10 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   child.stderr.on('data', (chunk) => { err += chunk; });
   const code = await new Promise((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, `bench exited ${code}:\n${err}`);
-  for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost', '## Image']) {
+  for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost', '## Image', '## WebSocket']) {
     assert.ok(out.includes(heading), `missing ${heading}`);
   }
-  for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono']) {
+  for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono', 'ws-raw', 'ws-fc-container']) {
     assert.match(out, new RegExp(`^\\| ${variant} \\| [\\d,.]+ \\|`, 'm'), `no numbers for ${variant}`);
   }
   assert.match(out, /^\| require\('fc-container'\) \| [\d.]+ \|/m, 'no require row in the import-cost table');

@@ -30,7 +30,17 @@ export const VARIANTS = [
  */
 export const RUN_ORDER = ['raw', 'raw-fc', 'fc-container', 'fastify', 'express', 'hono', 'fc-container-fetch', 'fc-container-async'];
 
-export const SECTIONS = ['import', 'cold', 'image', 'memory', 'oversize', 'throughput'];
+/**
+ * The websocket section's pair, apart from VARIANTS: they answer WebSocket handshakes (each
+ * connection echoes one message), not the HTTP contract, and BENCH_VARIANTS does not pick them.
+ * Measured in this order in even rounds, reversed in odd ones.
+ */
+export const WS_VARIANTS = [
+  { name: 'ws-raw', file: 'ws-raw.mjs', markers: false, about: 'bare node:http + ws (noServer, handleUpgrade by hand), no FC work' },
+  { name: 'ws-fc-container', file: 'ws-fc-container.mjs', markers: true, about: 'the same ws app behind serve({ upgrade }), defaults' },
+];
+
+export const SECTIONS = ['import', 'cold', 'image', 'memory', 'oversize', 'throughput', 'websocket'];
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -54,7 +64,8 @@ function list(value) {
  *   BENCH_ROUNDS=5       rounds (fresh server per round) BENCH_CONNECTIONS=50
  *   BENCH_COLD_RUNS=30   BENCH_MEM_RUNS=3  BENCH_MEM_INVOCATIONS=20  BENCH_OVERSIZE_RUNS=10  BENCH_IMPORT_RUNS=10
  *   BENCH_IMAGE_RUNS=30  cold starts per variant of the installed package (the image section)
- *   BENCH_VARIANTS=raw,fc-container   BENCH_SECTIONS=import,cold,image,memory,oversize,throughput
+ *   BENCH_VARIANTS=raw,fc-container   BENCH_SECTIONS=import,cold,image,memory,oversize,throughput,websocket
+ *   (the websocket section always runs its own pair, WS_VARIANTS, with BENCH_CONNECTIONS handshake loops)
  *   BENCH_LOADGEN=wrk|autocannon      BENCH_KEEP_LOGS=1 (keep server stdout files in bench/results/run-<pid>/logs)
  *   BENCH_QUIET_SHARE=0.05  other processes' share of the cores above which the machine is "busy"
  *   BENCH_QUIET_WAIT=5   seconds to wait for a quiet machine before a measurement

@@ -40,3 +40,33 @@ export async function waitForQuiet(ctx) {
   if (waited > 1000) ctx.progress(`waited ${(waited / 1000).toFixed(1)} s for other processes to leave the cores (${(share * 100).toFixed(0)}% now)`);
   return waited;
 }
+
+/**
+ * Takes a measurement; when other processes took more than config.quietShare of the cores
+ * during it, takes it again after a pause (up to config.retries times, out of the run's
+ * patience) and keeps the least disturbed attempt. `measure()` resolves to a result with
+ * `foreign` (that share) and `error` when it failed; a throw becomes { error }. Each attempt
+ * goes to `onAttempt` (the throughput section counts the requests of all of them); the kept one
+ * has `attempts` set. No retry after an error or once `isDead()` says the server has gone.
+ */
+export async function measureUndisturbed(ctx, { label, measure, isDead = () => false, onAttempt = () => {} }) {
+  const { config } = ctx;
+  let best;
+  for (let attempt = 0; attempt <= config.retries; attempt++) {
+    if (attempt > 0) await sleep(config.retryPauseMs);
+    let r;
+    try {
+      r = await measure();
+    } catch (error) {
+      r = { error: error.message.split('\n')[0] };
+    }
+    r.attempts = attempt + 1;
+    onAttempt(r);
+    if (!best || (r.error === undefined && (best.error !== undefined || (r.foreign ?? 0) < (best.foreign ?? 0)))) best = r;
+    if (r.error !== undefined || isDead() || !((r.foreign ?? 0) > config.quietShare)) break;
+    if (attempt === config.retries || !spendPatience(ctx, config.duration * 1000 + config.retryPauseMs)) break;
+    ctx.retried = (ctx.retried ?? 0) + 1;
+    ctx.progress(`${label} disturbed (other load ${((r.foreign ?? 0) * 100).toFixed(0)}% of the cores), measuring again`);
+  }
+  return best;
+}

@@ -1,7 +1,7 @@
 // The markdown report.
 import { FLOOR } from './coldstart.mjs';
 import { BARE } from './image.mjs';
-import { RUNS_CONFIDENCE } from './targets.mjs';
+import { RUNS_CONFIDENCE, ROUNDS_CONFIDENCE } from './targets.mjs';
 import { median, medianInterval, pairedRatios } from './stats.mjs';
 
 const MIB = 1024 * 1024;
@@ -36,7 +36,7 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
     ['run time', `${(elapsedMs / 1000).toFixed(0)} s`],
     ['other load', Object.keys(results.otherLoad ?? {}).length
       ? Object.entries(results.otherLoad).map(([name, share]) => `${name} ${pct(share)}`).join(', ') + ' of the cores used by processes outside the benchmark'
-        + `; waited ${((results.quietWaitedMs ?? 0) / 1000).toFixed(0)} s for quiet, re-measured ${results.retried ?? 0} disturbed throughput run(s) (patience ${(config.patienceMs / 1000).toFixed(0)} s)`
+        + `; waited ${((results.quietWaitedMs ?? 0) / 1000).toFixed(0)} s for quiet, re-measured ${results.retried ?? 0} disturbed throughput or websocket run(s) (patience ${(config.patienceMs / 1000).toFixed(0)} s)`
       : 'n/a'],
   ]));
   out.push('');
@@ -107,6 +107,8 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
     out.push(`x raw and x raw-fc are medians of per-round paired ratios (same round, fresh processes). spread = (max-min)/median of the rounds' req/s. server CPU us/req = the server process's CPU time (user + system, from /proc/<pid>/stat) during the measurement divided by the requests answered, user time in brackets; server core busy = that CPU time / wall time (below 100%: the server waited for the load generator's core); other load = CPU used meanwhile by processes outside this benchmark, as a share of all cores (highest round); before each measurement the run waits (up to ${config.quietWaitMs / 1000} s) for that to drop under ${pct(config.quietShare)}, a measurement still above it is taken again (up to ${config.retries} time(s), within the run's patience, the least disturbed kept), and a round marked * was disturbed. log B/req = bytes the server wrote to its stdout file per request (markers).`);
     out.push('');
   }
+
+  if (results.websocket) renderWebSocket(out, config, results.websocket);
 
   if (results.cold) {
     out.push(`## Cold start: spawn to first 200 of POST /initialize (${config.coldRuns} runs)`);
@@ -208,4 +210,36 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** The websocket section: a row per variant, then the paired per-round ratios. */
+function renderWebSocket(out, config, ws) {
+  out.push(`## WebSocket: handshake, one message echoed, close (${config.connections} connections, ${ws.client} client)`);
+  out.push('');
+  out.push(table(
+    ['variant', 'handshakes/s (median)', 'server CPU us/handshake (user)', 'per-round handshakes/s', 'per-round CPU us/handshake', 'handshake p50 ms', 'p99 ms', 'spread', 'server core busy', 'other load (max)', 'log B/handshake'],
+    ws.rows.map((r) => r.failed
+      ? [r.name, `FAILED: ${r.errors.join('; ').slice(0, 200)}`, '', '', '', '', '', '', '', '', '']
+      : [
+        r.name,
+        int(r.rate),
+        `${ms(r.cpuUsPerHandshake, 1)} (${ms(r.userUsPerHandshake, 1)})`,
+        r.rounds.map((rd) => (rd.error ? 'fail' : `${int(rd.rate)}${rd.disturbed ? '*' : ''}`)).join(' / '),
+        r.rounds.map((rd) => (rd.error ? 'fail' : ms(rd.cpuUsPerHandshake, 1))).join(' / '),
+        ms(r.p50),
+        ms(r.p99),
+        pct(r.spread),
+        pct(r.cpuBusy),
+        pct(r.foreignMax),
+        Number.isFinite(r.logBytesPerHandshake) ? r.logBytesPerHandshake.toFixed(0) : 'n/a',
+      ]),
+  ));
+  out.push('');
+  const perRound = (ratios) => ratios.map((v) => (Number.isFinite(v) ? v.toFixed(3) : 'fail')).join(', ') || 'n/a';
+  const cpu = ws.cpuRatio.filter(Number.isFinite);
+  const { lo, hi, coverage } = medianInterval(cpu, ROUNDS_CONFIDENCE);
+  out.push(`ws-fc-container / ws-raw, paired per round: server CPU per handshake ${x(median(cpu))} median (${ms(lo, 3)}-${ms(hi, 3)}, ${(coverage * 100).toFixed(1)}% CI; per round ${perRound(ws.cpuRatio)}); handshakes/s ${x(median(ws.rateRatio.filter(Number.isFinite)))} median (per round ${perRound(ws.rateRatio)}).`);
+  out.push('');
+  out.push(`Each handshake is a fresh TCP connection from bench/lib/ws-load.mjs (${config.connections} loops of \`new WebSocket()\`, no permessage-deflate: open, send one 18-byte text message, await its echo, close 1000, await the TCP close), in its own process on the load generator's core; handshakes/s counts completed connections over the run, the stragglers included. ws-raw: node:http with \`new WebSocketServer({ noServer: true })\` and \`server.on('upgrade')\` calling \`handleUpgrade\`; ws-fc-container: the same ws app from \`serve({ upgrade })\`, defaults (markers on). A fresh server per variant per round, the order alternating; ${config.warmup} s of warm-up on each. server CPU us/handshake, core busy and other load as in the throughput tables; handshake ms = \`new WebSocket()\` to 'open'. A round with more than 1% failed connections fails.`);
+  out.push('');
 }

@@ -7,7 +7,7 @@
 import { judge, judgeInterval, pairedRatios, medianInterval, median } from './stats.mjs';
 
 /** Confidence asked of the interval for throughput rounds (5 rounds give min..max, 93.8%). */
-const ROUNDS_CONFIDENCE = 0.9;
+export const ROUNDS_CONFIDENCE = 0.9;
 /** Confidence asked of the interval for cold-start runs (the cold and image sections). */
 export const RUNS_CONFIDENCE = 0.95;
 
@@ -66,6 +66,27 @@ export function evaluateTargets(results) {
     else if (!fc || !fastify) targets.push(na(id, title, 'fc-container or fastify not selected'));
     else if (fc.failed || fastify.failed) targets.push({ id, title, verdict: fc.failed ? 'FAIL' : 'N/A', value: `failed: ${(fc.errors[0] ?? fastify.errors[0] ?? '').slice(0, 120)}`, threshold: '> 1x', noise: '' });
     else targets.push(pairedTarget(id, title, fc.vsFastify.perRound, 1, { higherIsBetter: true, strict: true, confidence: ROUNDS_CONFIDENCE, unit: 'rounds' }));
+  }
+
+  {
+    // Judged on the server's CPU time per handshake, not on handshakes/s: one Node client on one
+    // core cannot keep the server's core busy (see the section's core busy column), so the rate
+    // is mostly the client's.
+    const id = 'websocket-cpu';
+    const title = 'WebSocket: fc-container server CPU per handshake <= 1.10x bare ws';
+    const ws = results.websocket;
+    const fc = ws?.rows.find((r) => r.name === 'ws-fc-container');
+    const raw = ws?.rows.find((r) => r.name === 'ws-raw');
+    if (!ws) targets.push(na(id, title, 'websocket not run'));
+    else if (fc.failed || raw.failed) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(fc.errors[0] ?? raw.errors[0] ?? '').slice(0, 120)}`, threshold: '1.1x', noise: '' });
+    else {
+      targets.push(pairedTarget(id, title, ws.cpuRatio.filter(Number.isFinite), 1.1, {
+        higherIsBetter: false,
+        confidence: ROUNDS_CONFIDENCE,
+        unit: 'rounds',
+        valueText: (value) => `${fmtX(value)} (paired per-round median; medians ${fc.cpuUsPerHandshake.toFixed(1)} vs ${raw.cpuUsPerHandshake.toFixed(1)} us)`,
+      }));
+    }
   }
 
   {

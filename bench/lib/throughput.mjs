@@ -2,12 +2,11 @@
 // connections, a fresh server per variant per round, rounds interleaved across variants.
 import { pollInitialize, checkContract } from './client.mjs';
 import { launch, shutdown, describeExit } from './server.mjs';
-import { waitForQuiet, spendPatience } from './quiet.mjs';
+import { waitForQuiet, measureUndisturbed } from './quiet.mjs';
 import { RUN_ORDER } from './config.mjs';
 import { runLoad } from './load.mjs';
 import { readCpuTime, snapshotMachineCpu, foreignCpuSeconds } from './procs.mjs';
 import { availableParallelism } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { median, spread, pairedRatios } from './stats.mjs';
 
 /** The two workloads. The body is printable ASCII, so every load generator carries it as is. */
@@ -50,24 +49,12 @@ async function runOne(ctx, variant, round, loads) {
       // A measurement disturbed by other work on the machine (another process took more than
       // config.quietShare of the cores) is taken again, up to config.retries times, after a pause;
       // the least disturbed attempt is kept.
-      let best;
-      for (let attempt = 0; attempt <= config.retries; attempt++) {
-        if (attempt > 0) await sleep(config.retryPauseMs);
-        let r;
-        try {
-          r = await measureOnce(ctx, proc, url(w), w);
-        } catch (error) {
-          r = { error: error.message.split('\n')[0] };
-        }
-        r.attempts = attempt + 1;
-        if (Number.isFinite(r.requests)) requests += r.requests;
-        if (!best || (r.error === undefined && (best.error !== undefined || (r.foreign ?? 0) < (best.foreign ?? 0)))) best = r;
-        if (r.error !== undefined || proc.isDead() || !((r.foreign ?? 0) > config.quietShare)) break;
-        if (attempt === config.retries || !spendPatience(ctx, config.duration * 1000 + config.retryPauseMs)) break;
-        ctx.retried = (ctx.retried ?? 0) + 1;
-        ctx.progress(`throughput: ${proc.variant.name} ${w.name} disturbed (other load ${((r.foreign ?? 0) * 100).toFixed(0)}% of the cores), measuring again`);
-      }
-      out[w.name] = best;
+      out[w.name] = await measureUndisturbed(ctx, {
+        label: `throughput: ${proc.variant.name} ${w.name}`,
+        measure: () => measureOnce(ctx, proc, url(w), w),
+        isDead: proc.isDead,
+        onAttempt: (r) => { if (Number.isFinite(r.requests)) requests += r.requests; },
+      });
       if (proc.isDead()) {
         for (const rest of usable) out[rest.name] ??= { error: describeExit(proc) };
         break;
