@@ -18,6 +18,7 @@ import { measureImage } from './lib/image.mjs';
 import { measureMemory, measureOversize } from './lib/memory.mjs';
 import { measureThroughput } from './lib/throughput.mjs';
 import { measureWebSocket } from './lib/websocket.mjs';
+import { measureRelay } from './lib/relay.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
 import { renderReport } from './lib/report.mjs';
 
@@ -46,6 +47,9 @@ export async function runBench(overrides = {}) {
   const needsDist = ['import', 'image', 'websocket'].some((s) => config.sections.includes(s)) || config.variants.some((v) => v.name.startsWith('fc-container'));
   if (needsDist && !existsSync(join(ROOT, 'dist', 'index.js'))) {
     throw new Error('dist/index.js is missing: run `npm run build` first');
+  }
+  if (config.sections.includes('relay') && !existsSync(join(ROOT, 'dist', 'emulator.js'))) {
+    throw new Error('dist/emulator.js is missing (the relay section\'s gateway): run `npm run build` first');
   }
 
   const runDir = join(RESULTS_DIR, `run-${process.pid}`);
@@ -129,6 +133,11 @@ export async function runBench(overrides = {}) {
       progress('websocket handshakes');
       results.websocket = await section('websocket', () => measureWebSocket(ctx));
       for (const r of results.websocket.rows) if (r.failed) results.notes.push(`${r.name} failed the WebSocket handshakes: ${r.errors.join('; ').slice(0, 300)}`);
+    }
+    if (config.sections.includes('relay')) {
+      progress('relay: WebSocket echoes through the gateway and straight to the container');
+      results.relay = await section('relay', () => measureRelay(ctx));
+      for (const r of results.relay.rows) if (r.failed) results.notes.push(`${r.name} failed the WebSocket relay: ${r.errors.join('; ').slice(0, 300)}`);
     }
 
     results.quietWaitedMs = ctx.quietWaitedMs;

@@ -19,13 +19,14 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   child.stderr.on('data', (chunk) => { err += chunk; });
   const code = await new Promise((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, `bench exited ${code}:\n${err}`);
-  for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost', '## Image', '## WebSocket']) {
+  for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost', '## Image', '## WebSocket:', '## WebSocket relay:']) {
     assert.ok(out.includes(heading), `missing ${heading}`);
   }
-  for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono', 'ws-raw', 'ws-fc-container']) {
+  for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono', 'ws-raw', 'ws-fc-container', 'direct', 'via-gateway']) {
     assert.match(out, new RegExp(`^\\| ${variant} \\| [\\d,.]+ \\|`, 'm'), `no numbers for ${variant}`);
   }
   assert.match(out, /^\| require\('fc-container'\) \| [\d.]+ \|/m, 'no require row in the import-cost table');
+  assert.match(out, /^\| WebSocket relay: gateway CPU per message <= 1\.0x the container's ws server \| \*\*(PASS|TIE|FAIL)\*\* \| [\d.]+x /m, 'no measured relay-cpu row in the targets table');
   assert.match(out, /^\| node node_modules\/fc-container\/dist\/cli\.cjs serve handler\.mjs \(the README's CMD\) \| [\d.]+ \|/m, 'no cold start of the README\'s CMD');
   assert.match(out, /Installed footprint: 1 package\(s\) in the consumer's node_modules \(fc-container\)/);
   assert.doesNotMatch(out, /FAILED:/);

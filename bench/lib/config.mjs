@@ -40,7 +40,17 @@ export const WS_VARIANTS = [
   { name: 'ws-fc-container', file: 'ws-fc-container.mjs', markers: true, about: 'the same ws app behind serve({ upgrade }), defaults' },
 ];
 
-export const SECTIONS = ['import', 'cold', 'image', 'memory', 'oversize', 'throughput', 'websocket'];
+/**
+ * The relay section's pair of paths to the same container (ws-raw.mjs, a fresh one per run): its
+ * load client straight to it, or through the local gateway (ws-gateway.mjs, createGateway() in
+ * target mode) in front of it. Measured in this order in even rounds, reversed in odd ones.
+ */
+export const RELAY_VARIANTS = [
+  { name: 'direct', gateway: false, about: 'client -> container (ws-raw: node:http + ws)' },
+  { name: 'via-gateway', gateway: true, about: 'client -> gateway (createGateway({ target, customDomain: true })) -> container' },
+];
+
+export const SECTIONS = ['import', 'cold', 'image', 'memory', 'oversize', 'throughput', 'websocket', 'relay'];
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -64,8 +74,9 @@ function list(value) {
  *   BENCH_ROUNDS=5       rounds (fresh server per round) BENCH_CONNECTIONS=50
  *   BENCH_COLD_RUNS=30   BENCH_MEM_RUNS=3  BENCH_MEM_INVOCATIONS=20  BENCH_OVERSIZE_RUNS=10  BENCH_IMPORT_RUNS=10
  *   BENCH_IMAGE_RUNS=30  cold starts per variant of the installed package (the image section)
- *   BENCH_VARIANTS=raw,fc-container   BENCH_SECTIONS=import,cold,image,memory,oversize,throughput,websocket
- *   (the websocket section always runs its own pair, WS_VARIANTS, with BENCH_CONNECTIONS handshake loops)
+ *   BENCH_VARIANTS=raw,fc-container   BENCH_SECTIONS=import,cold,image,memory,oversize,throughput,websocket,relay
+ *   (the websocket section always runs its own pair, WS_VARIANTS, with BENCH_CONNECTIONS handshake loops;
+ *   the relay section its RELAY_VARIANTS, with BENCH_CONNECTIONS long-lived echo connections)
  *   BENCH_LOADGEN=wrk|autocannon      BENCH_KEEP_LOGS=1 (keep server stdout files in bench/results/run-<pid>/logs)
  *   BENCH_QUIET_SHARE=0.05  other processes' share of the cores above which the machine is "busy"
  *   BENCH_QUIET_WAIT=5   seconds to wait for a quiet machine before a measurement
@@ -102,6 +113,7 @@ export function resolveConfig(overrides = {}, env = process.env) {
     write: overrides.write ?? env.BENCH_WRITE !== '0',
     // Sizes.
     invokeBody: 1 * KIB,
+    relayMessage: 1 * KIB, // the relay section's echoed binary message
     bigEvent: 6 * MIB, // 6291456: exactly the limit, allowed
     oversizeEvent: 7 * MIB,
     idleWaitMs: 300,

@@ -36,7 +36,7 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
     ['run time', `${(elapsedMs / 1000).toFixed(0)} s`],
     ['other load', Object.keys(results.otherLoad ?? {}).length
       ? Object.entries(results.otherLoad).map(([name, share]) => `${name} ${pct(share)}`).join(', ') + ' of the cores used by processes outside the benchmark'
-        + `; waited ${((results.quietWaitedMs ?? 0) / 1000).toFixed(0)} s for quiet, re-measured ${results.retried ?? 0} disturbed throughput or websocket run(s) (patience ${(config.patienceMs / 1000).toFixed(0)} s)`
+        + `; waited ${((results.quietWaitedMs ?? 0) / 1000).toFixed(0)} s for quiet, re-measured ${results.retried ?? 0} disturbed throughput, websocket or relay run(s) (patience ${(config.patienceMs / 1000).toFixed(0)} s)`
       : 'n/a'],
   ]));
   out.push('');
@@ -109,6 +109,7 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
   }
 
   if (results.websocket) renderWebSocket(out, config, results.websocket);
+  if (results.relay) renderRelay(out, config, results.relay);
 
   if (results.cold) {
     out.push(`## Cold start: spawn to first 200 of POST /initialize (${config.coldRuns} runs)`);
@@ -241,5 +242,41 @@ function renderWebSocket(out, config, ws) {
   out.push(`ws-fc-container / ws-raw, paired per round: server CPU per handshake ${x(median(cpu))} median (${ms(lo, 3)}-${ms(hi, 3)}, ${(coverage * 100).toFixed(1)}% CI; per round ${perRound(ws.cpuRatio)}); handshakes/s ${x(median(ws.rateRatio.filter(Number.isFinite)))} median (per round ${perRound(ws.rateRatio)}).`);
   out.push('');
   out.push(`Each handshake is a fresh TCP connection from bench/lib/ws-load.mjs (${config.connections} loops of \`new WebSocket()\`, no permessage-deflate: open, send one 18-byte text message, await its echo, close 1000, await the TCP close), in its own process on the load generator's core; handshakes/s counts completed connections over the run, the stragglers included. ws-raw: node:http with \`new WebSocketServer({ noServer: true })\` and \`server.on('upgrade')\` calling \`handleUpgrade\`; ws-fc-container: the same ws app from \`serve({ upgrade })\`, defaults (markers on). A fresh server per variant per round, the order alternating; ${config.warmup} s of warm-up on each. server CPU us/handshake, core busy and other load as in the throughput tables; handshake ms = \`new WebSocket()\` to 'open'. A round with more than 1% failed connections fails.`);
+  out.push('');
+}
+
+/** The relay section: a row per variant, then the paired per-round ratios. */
+function renderRelay(out, config, relay) {
+  out.push(`## WebSocket relay: ${config.relayMessage}-byte echoes through the gateway and straight to the container (${config.connections} connections, ${relay.client} client)`);
+  out.push('');
+  const us = (v) => ms(v, 2);
+  out.push(table(
+    ['variant', 'messages/s (median)', 'CPU us/message (user)', 'measured process', 'per-round messages/s', 'per-round CPU us/message', 'container CPU us/message', 'client CPU us/message', 'echo p50 ms', 'p99 ms', 'spread', 'server core busy', 'load core busy', 'other load (max)'],
+    relay.rows.map((r) => r.failed
+      ? [r.name, `FAILED: ${r.errors.join('; ').slice(0, 200)}`, '', '', '', '', '', '', '', '', '', '', '', '']
+      : [
+        r.name,
+        int(r.rate),
+        `${us(r.cpuUsPerMessage)} (${us(r.userUsPerMessage)})`,
+        r.measured,
+        r.rounds.map((rd) => (rd.error ? 'fail' : `${int(rd.rate)}${rd.disturbed ? '*' : ''}`)).join(' / '),
+        r.rounds.map((rd) => (rd.error ? 'fail' : us(rd.cpuUsPerMessage))).join(' / '),
+        us(r.containerUsPerMessage),
+        us(r.clientUsPerMessage),
+        ms(r.p50, 3),
+        ms(r.p99, 3),
+        pct(r.spread),
+        pct(r.serverCoreBusy),
+        pct(r.loadCoreBusy),
+        pct(r.foreignMax),
+      ]),
+  ));
+  out.push('');
+  const perRound = (ratios) => ratios.map((v) => (Number.isFinite(v) ? v.toFixed(3) : 'fail')).join(', ') || 'n/a';
+  const cpu = relay.cpuRatio.filter(Number.isFinite);
+  const { lo, hi, coverage } = medianInterval(cpu, ROUNDS_CONFIDENCE);
+  out.push(`Gateway CPU per message (via-gateway) / container CPU per message (direct), paired per round: ${x(median(cpu))} median (${ms(lo, 3)}-${ms(hi, 3)}, ${(coverage * 100).toFixed(1)}% CI; per round ${perRound(relay.cpuRatio)}); the container's own CPU per message behind the gateway / without it ${x(median(relay.containerRatio.filter(Number.isFinite)))} median (per round ${perRound(relay.containerRatio)}); the gateway's over the container's in the same via-gateway run (same messages, same rate) ${x(median(relay.sameRunRatio.filter(Number.isFinite)))} median (per round ${perRound(relay.sameRunRatio)}); messages/s via-gateway / direct ${x(median(relay.rateRatio.filter(Number.isFinite)))} median (per round ${perRound(relay.rateRatio)}).`);
+  out.push('');
+  out.push(`The container is bench/servers/ws-raw.mjs (node:http + \`ws\`, noServer, echoing each message as it came), a fresh one per variant per round. via-gateway puts bench/servers/ws-gateway.mjs in front of it: \`createGateway({ target, customDomain: true, concurrency: 200, port: 0 })\` from dist/emulator.js, which forwards each handshake to the container over a connection of its own and, after the container's 101, pipes the two sockets. Both run on the server core (the load core stays the client's alone in both variants), the load from bench/lib/ws-load.mjs's echo mode in its own process on the load core: ${config.connections} long-lived WebSockets (no permessage-deflate), each sending a ${config.relayMessage}-byte binary message and awaiting its echo, in a loop, for ${config.duration} s. CPU times (user + system, from /proc/<pid>/stat) and messages are counted from the moment every connection is open to the last echo, so the handshakes and the closes are outside them. CPU us/message is the measured process's: the gateway's in via-gateway, the container's in direct. The order alternates round by round; ${config.warmup} s of warm-up on each path. A round where any connection fails fails.`);
   out.push('');
 }

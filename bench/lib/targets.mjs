@@ -90,6 +90,26 @@ export function evaluateTargets(results) {
   }
 
   {
+    // The gateway's CPU time per relayed message (via-gateway) over the container's ws server's
+    // per echoed message (direct), paired per round: the relay should cost no more than the echo.
+    const id = 'relay-cpu';
+    const title = 'WebSocket relay: gateway CPU per message <= 1.0x the container\'s ws server';
+    const relay = results.relay;
+    const via = relay?.rows.find((r) => r.name === 'via-gateway');
+    const direct = relay?.rows.find((r) => r.name === 'direct');
+    if (!relay) targets.push(na(id, title, 'relay not run'));
+    else if (via.failed || direct.failed) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(via.errors[0] ?? direct.errors[0] ?? '').slice(0, 120)}`, threshold: '1x', noise: '' });
+    else {
+      targets.push(pairedTarget(id, title, relay.cpuRatio.filter(Number.isFinite), 1, {
+        higherIsBetter: false,
+        confidence: ROUNDS_CONFIDENCE,
+        unit: 'rounds',
+        valueText: (value) => `${fmtX(value)} (paired per-round median; medians ${via.cpuUsPerMessage.toFixed(2)} vs ${direct.cpuUsPerMessage.toFixed(2)} us)`,
+      }));
+    }
+  }
+
+  {
     const id = 'cold-start';
     const title = 'Cold start: fc-container <= 1.08x raw';
     const fc = row(results, 'cold', 'fc-container');

@@ -1,8 +1,17 @@
-// The websocket section's load generator: `connections` loops, each opening one WebSocket after
-// another (a fresh TCP connection each: handshake, one message and its echo, close) for a fixed
-// time, with `ws`'s client. Run as its own process (`node ws-load.mjs <url> <connections>
-// <seconds>`), pinned to the load core like wrk or autocannon, it prints one `WSJSON {...}`
-// line. The orchestrator imports roundTrip() for its check that a server echoes.
+// The WebSocket load generator, with `ws`'s client, run as its own process pinned to the load core
+// like wrk or autocannon. Two modes:
+//   node ws-load.mjs <url> <connections> <seconds>
+//     the websocket section's: `connections` loops, each opening one WebSocket after another (a
+//     fresh TCP connection each: handshake, one message and its echo, close); one `WSJSON {...}`
+//     line at the end.
+//   node ws-load.mjs <url> <connections> <seconds> echo <bytes>
+//     the relay section's: `connections` long-lived WebSockets, each sending a <bytes>-byte binary
+//     message and awaiting its echo in a loop. It prints `WSOPEN` once every connection is open
+//     and starts at the first line on its stdin (the orchestrator reads the CPU times in between),
+//     prints `WSJSON {...}` once the time is up and no message is in flight (the orchestrator reads
+//     them again), and keeps the connections open until its stdin ends: the handshakes and the
+//     closes stay out of the measurement.
+// The orchestrator imports roundTrip() and echoOnce() for its checks that a server echoes.
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,8 +102,128 @@ export async function runWsLoad(url, connections, seconds) {
   };
 }
 
+/** A `bytes`-long binary message of printable ASCII, the relay section's. */
+export function echoMessage(bytes) {
+  const pattern = 'fc-container relay 0123456789 abcdefghijklmnopqrstuvwxyz ';
+  return Buffer.from(pattern.repeat(Math.ceil(bytes / pattern.length)).slice(0, bytes), 'latin1');
+}
+
+/** Opens a WebSocket (no permessage-deflate); resolves once it is open. */
+function open(url, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    const onError = (error) => { ws.off('open', onOpen); reject(error); };
+    const onOpen = () => { ws.off('error', onError); resolve(ws); };
+    ws.once('open', onOpen);
+    ws.once('error', onError);
+  });
+}
+
+/**
+ * The relay section's check: one connection, `message` sent once and echoed as is, closed.
+ * Rejects on anything else.
+ */
+export async function echoOnce(url, message, { timeoutMs = 5000 } = {}) {
+  const ws = await open(url, timeoutMs);
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no echo within ${timeoutMs} ms`)), timeoutMs);
+      ws.once('message', (data, isBinary) => {
+        clearTimeout(timer);
+        if (!isBinary || !Buffer.from(data).equals(message)) reject(new Error(`echo was ${isBinary ? '' : 'text '}${JSON.stringify(String(data).slice(0, 60))}`));
+        else resolve();
+      });
+      ws.once('close', (code) => { clearTimeout(timer); reject(new Error(`closed (${code}) before the echo`)); });
+      ws.send(message, { binary: true });
+    });
+  } finally {
+    ws.close(1000);
+  }
+}
+
+/**
+ * The relay section's load: opens `connections` WebSockets, awaits `onOpen()`, then on each sends
+ * `message` and awaits its echo, over and over, until `seconds` have passed (a message in flight
+ * at the deadline is awaited and counted). A connection that fails or closes stops its loop.
+ * Resolves to { connections (opened), messages (echoed), errors, firstError, seconds (from
+ * onOpen to the last echo), p50, p99 (echo round trip, ms), sockets } with the sockets still open.
+ */
+export async function runEchoLoad(url, connections, seconds, message, { onOpen = () => {} } = {}) {
+  const opened = await Promise.allSettled(Array.from({ length: connections }, () => open(url, 10_000)));
+  const sockets = opened.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  let errors = opened.length - sockets.length;
+  let firstError = opened.find((r) => r.status === 'rejected')?.reason;
+  firstError = firstError && `${firstError.code ?? ''} ${firstError.message}`.trim();
+  await onOpen();
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const echoMs = [];
+  const loop = (ws) => new Promise((resolve) => {
+    let sentAt = 0;
+    const fail = (text) => {
+      ws.off('close', onClose);
+      errors++;
+      firstError ??= text;
+      ws.off('message', onMessage);
+      resolve();
+    };
+    const send = () => {
+      sentAt = performance.now();
+      ws.send(message, { binary: true });
+    };
+    const onMessage = (data, isBinary) => {
+      const now = performance.now();
+      if (!isBinary || data.length !== message.length || !data.equals(message)) return fail('a wrong echo');
+      echoMs.push(now - sentAt);
+      if (now < deadline) send();
+      else {
+        ws.off('message', onMessage);
+        ws.off('close', onClose);
+        resolve();
+      }
+    };
+    const onClose = (code) => fail(`closed (${code}) during the run`);
+    ws.on('message', onMessage);
+    ws.once('close', onClose);
+    send();
+  });
+  await Promise.all(sockets.map(loop));
+  const elapsed = (performance.now() - started) / 1000;
+  echoMs.sort((a, b) => a - b);
+  return {
+    connections: sockets.length,
+    messages: echoMs.length,
+    errors,
+    firstError,
+    seconds: elapsed,
+    p50: percentile(echoMs, 50),
+    p99: percentile(echoMs, 99),
+    sockets,
+  };
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [url, connections, seconds] = process.argv.slice(2);
-  const r = await runWsLoad(url, Math.max(1, Number(connections)), Number(seconds));
-  process.stdout.write(`WSJSON ${JSON.stringify(r)}\n`);
+  const [url, connections, seconds, mode, bytes] = process.argv.slice(2);
+  if (mode === 'echo') {
+    // stdin: a first line says go; its end (after WSJSON) says close. An orchestrator gone ends it too.
+    let ended = false;
+    const end = new Promise((resolve) => process.stdin.once('end', () => { ended = true; resolve(); }));
+    const go = new Promise((resolve) => { process.stdin.once('data', resolve); end.then(resolve); });
+    const { sockets, ...r } = await runEchoLoad(url, Math.max(1, Number(connections)), Number(seconds), echoMessage(Number(bytes)), {
+      onOpen: async () => {
+        process.stdout.write('WSOPEN\n');
+        await go;
+      },
+    });
+    process.stdout.write(`WSJSON ${JSON.stringify(r)}\n`);
+    if (!ended) await end;
+    await Promise.all(sockets.map((ws) => new Promise((resolve) => {
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      ws.once('close', resolve);
+      ws.close(1000);
+    })));
+  } else {
+    const r = await runWsLoad(url, Math.max(1, Number(connections)), Number(seconds));
+    process.stdout.write(`WSJSON ${JSON.stringify(r)}\n`);
+  }
 }
