@@ -11,21 +11,12 @@ import { WebSocket } from 'ws';
 import { PROXY, startGateway, type Started } from './helpers/gateway.js';
 import { CLI, FIXTURES } from './helpers/paths.js';
 import { sendRaw } from './helpers/raw-client.js';
+import { ask, connect } from './helpers/websocket-client.js';
 
 const FUNCTION = [process.execPath, '--import', 'tsx', CLI, 'serve', join(FIXTURES, 'ws-node.mjs')];
 const NAMES = { functionName: 'my-function', serviceName: 'my-service' };
 
-async function connect(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  const ws = new WebSocket(url, { headers });
-  await once(ws, 'open');
-  return ws;
-}
 
-async function ask(ws: WebSocket, message: string): Promise<string> {
-  const reply = once(ws, 'message');
-  ws.send(message);
-  return String((await reply)[0]);
-}
 
 function wsUrl(s: Started, path: string): string {
   return `ws://127.0.0.1:${s.port}${path}`;

@@ -18,6 +18,7 @@ import { spawnNode, spawnServer } from './helpers/child-server.js';
 import { send } from './helpers/http-client.js';
 import { FIXTURES } from './helpers/paths.js';
 import { sendRaw } from './helpers/raw-client.js';
+import { ask, connect } from './helpers/websocket-client.js';
 
 type TestContext = { after: (fn: () => unknown) => void };
 
@@ -33,19 +34,7 @@ async function listen(t: TestContext, handlers: Handlers, options: Options = {})
   return { server, port: (server.address() as { port: number }).port };
 }
 
-/** Opens a WebSocket and resolves once it is open. */
-async function connect(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  const ws = new WebSocket(url, { headers });
-  await once(ws, 'open');
-  return ws;
-}
 
-/** Sends a message and resolves to the next one received. */
-async function ask(ws: WebSocket, message: string): Promise<string> {
-  const reply = once(ws, 'message');
-  ws.send(message);
-  return String((await reply)[0]);
-}
 
 /** A raw handshake: the status line and body the server wrote before closing. */
 function handshake(extra = '', path = '/chat'): string {
