@@ -8,12 +8,12 @@ import { readAnswer } from './answer.js';
 import type { Call, ReplyTarget } from './call.js';
 import { createHeadOverflowError, describeLostRequest, isHeadOverflow, sendToInstance, type ExchangeSpec } from './exchange.js';
 import { buildFcHeaders } from './fc-headers.js';
-import { droppedRequestHeaders } from './header-rules.js';
+import { copyCallerHeaders, droppedRequestHeaders } from './header-rules.js';
 import { readRouteShape, sendFunctionFailure } from './replies.js';
 import { replaceResponse, sendAnswer } from './respond.js';
 import { formatLogTail, waitForEnd } from './log-tail.js';
 import { buildMetadataHeaders, formatTailSummary } from './metadata.js';
-import { reportInvocation, type InvocationSummary } from './reports.js';
+import { billDuration, reportInvocation, type InvocationSummary } from './reports.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 import { restartInstance } from './supervisor.js';
 
@@ -32,20 +32,7 @@ function buildUpstreamRequest(gw: GatewayState, call: Call): ExchangeSpec {
       body,
     };
   }
-  const headers: Record<string, string | string[]> = {};
-  const dropped = droppedRequestHeaders(gw.options.profile);
-  const raw = call.rawHeaders;
-  let declaredLength = false;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (name === 'content-length') declaredLength = true;
-    if (name.startsWith('x-fc-') || dropped.has(name)) continue;
-    const value = raw[i + 1]!;
-    const existing = headers[name];
-    if (existing === undefined) headers[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else headers[name] = [existing, value];
-  }
+  const { headers, declaredLength } = copyCallerHeaders(call.rawHeaders, droppedRequestHeaders(gw.options.profile));
   if (body.length > 0 || declaredLength) headers['content-length'] = String(body.length);
   Object.assign(headers, buildFcHeaders(gw, requestId, '/http-invoke', {
     serviceName: route.serviceName, qualifier: route.qualifier, basePath: route.basePath, clientIp, retryCount,
@@ -83,7 +70,7 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, call: 
     summary = {
       requestId, instanceId: instance.id, kind: route.kind, method: spec.method, path: spec.path,
       status: gone.aborted ? 0 : status, error, durationMs,
-      billedMs: Math.max(1, Math.ceil(durationMs / o.billingUnit)) * o.billingUnit,
+      billedMs: billDuration(durationMs, o.billingUnit),
       memorySize: o.memory, maxMemoryUsed: peak, attempt: call.attempt,
     };
     const tail = log.keep && log.started ? formatLogTail(log, formatTailSummary(summary)) : undefined;

@@ -27,6 +27,27 @@ export function droppedRequestHeaders(rules: ProfileRules): ReadonlySet<string> 
 }
 
 /**
+ * The caller's request headers the container gets: all but `x-fc-*` and `dropped` (a name in
+ * `keep` passes even so: a WebSocket handshake's own `Connection` and `Upgrade`), repeated names
+ * kept as arrays. `declaredLength`: whether the caller sent a `content-length`.
+ */
+export function copyCallerHeaders(raw: readonly string[], dropped: ReadonlySet<string>, keep?: ReadonlySet<string>): { headers: Record<string, string | string[]>; declaredLength: boolean } {
+  const headers: Record<string, string | string[]> = {};
+  let declaredLength = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === 'content-length') declaredLength = true;
+    if (name.startsWith('x-fc-') || (dropped.has(name) && !keep?.has(name))) continue;
+    const value = raw[i + 1]!;
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[name] = [existing, value];
+  }
+  return { headers, declaredLength };
+}
+
+/**
  * Response headers the gateway removes in every profile besides the forbidden ones: `trailer`,
  * as the answer is held whole and sent with its length, without trailers (Node refuses a `trailer`
  * header on a response with a length). Framing, so never warned about.

@@ -56,6 +56,11 @@ export interface ColdStart {
   initializerMs: number | undefined;
 }
 
+/** The billed duration: `durationMs` rounded up to the billing unit, at least one unit. */
+export function billDuration(durationMs: number, unit: number): number {
+  return Math.max(1, Math.ceil(durationMs / unit)) * unit;
+}
+
 export function reportInvocation(gw: GatewayState, summary: InvocationSummary): void {
   const { kind, method, path } = summary;
   const call = kind === 'invoke' ? 'Invoke' : `HTTP ${method} ${path.length > 80 ? path.slice(0, 77) + '...' : path}`;

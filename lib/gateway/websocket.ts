@@ -15,11 +15,11 @@ import { scanRequestHeaders, type RequestHeaderScan } from '../rules/headers.js'
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import { describeCall } from './call.js';
 import { buildFcHeaders } from './fc-headers.js';
-import { droppedRequestHeaders } from './header-rules.js';
+import { copyCallerHeaders, droppedRequestHeaders } from './header-rules.js';
 import { newRequestId } from './ids.js';
 import { ensureInitialized } from './initializer.js';
 import { formatPlatformError, readErrorShape } from './replies.js';
-import { reportInvocation } from './reports.js';
+import { billDuration, reportInvocation } from './reports.js';
 import { resolveRoute, type HttpRoute } from './routes.js';
 import type { GatewayInstance, GatewayState } from './state.js';
 import { getReadyInstance } from './supervisor.js';
@@ -94,15 +94,7 @@ function forward(gw: GatewayState, instance: GatewayInstance, req: IncomingMessa
   const relay: Relay = { client, upstream: undefined };
   gw.relays.add(relay);
   const call = describeCall(req, requestId, route, Buffer.alloc(0));
-  const dropped = droppedRequestHeaders(o.profile);
-  const headers: Record<string, string | string[]> = {};
-  const raw = req.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (name.startsWith('x-fc-') || (dropped.has(name) && !HANDSHAKE_HEADERS.has(name))) continue;
-    const existing = headers[name];
-    headers[name] = existing === undefined ? raw[i + 1]! : Array.isArray(existing) ? [...existing, raw[i + 1]!] : [existing, raw[i + 1]!];
-  }
+  const { headers } = copyCallerHeaders(req.rawHeaders, droppedRequestHeaders(o.profile), HANDSHAKE_HEADERS);
   Object.assign(headers, buildFcHeaders(gw, requestId, '/http-invoke', {
     serviceName: route.serviceName, qualifier: route.qualifier, basePath: route.basePath, clientIp: call.clientIp,
   }));
@@ -124,7 +116,7 @@ function forward(gw: GatewayState, instance: GatewayInstance, req: IncomingMessa
     const durationMs = performance.now() - started;
     reportInvocation(gw, {
       requestId, instanceId: instance.id, kind: 'http', method: 'GET', path: call.url, status, error, durationMs,
-      billedMs: Math.max(1, Math.ceil(durationMs / o.billingUnit)) * o.billingUnit, memorySize: o.memory, maxMemoryUsed: undefined,
+      billedMs: billDuration(durationMs, o.billingUnit), memorySize: o.memory, maxMemoryUsed: undefined,
     });
   });
   upstreamRequest.on('upgrade', (res: IncomingMessage, upstream: Duplex, upstreamHead: Buffer) => {
