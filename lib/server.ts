@@ -88,7 +88,7 @@ function loadFetchAdapter(): Promise<typeof import('./fetch.js')> {
 
 function createLazyFetchHandler(runtime: Runtime, fetchHandler: NonNullable<Handlers['fetch']>): NonNullable<Runtime['httpHandler']> {
   const loading = loadFetchAdapter().then((module) => {
-    const adapted = module.createFetchListener(fetchHandler, FETCH_SHARED);
+    const adapted = module.createFetchListener(fetchHandler, FETCH_SHARED, { globals: runtime.options.fetchGlobals });
     runtime.httpHandler = adapted;
     return adapted;
   });

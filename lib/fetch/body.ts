@@ -5,6 +5,7 @@
  * `this`, so no closure is made per request or chunk.
  */
 import type { IncomingMessage } from 'node:http';
+import { createAbortedError } from './read-body.js';
 
 const kBody = Symbol('fc-container.fetch.body');
 
@@ -124,8 +125,4 @@ function onBodyClose(this: BodyRequest): void {
   if (body.done) return;
   body.done = true;
   body.controller!.error(createAbortedError());
-}
-
-function createAbortedError(): Error {
-  return Object.assign(new Error('The client closed the connection before the body was complete'), { code: 'ECONNRESET' });
 }

@@ -12,7 +12,10 @@ export type ExchangeResponse = ServerResponse & { [kExchange]?: Exchange };
 /** The state of one request/response pair on the response side. */
 export class Exchange {
   readonly res: ServerResponse;
-  readonly controller = new AbortController();
+  /** Made when `request.signal` is first read (an AbortController costs microseconds in Node 20). */
+  controller: AbortController | undefined = undefined;
+  /** Why the request was aborted (the client went away), kept for a signal read after. */
+  abortReason: unknown = undefined;
   /** The request body's source, when the request has a body. */
   body: RequestBody | undefined = undefined;
   /** The reader of the handler's response body, once reading has begun. */
@@ -25,6 +28,8 @@ export class Exchange {
   replaced = false;
   /** The response closed (finished, or the connection went away). */
   closed = false;
+  /** {@link onResponseClose} listens to the response. */
+  watching = false;
   listensForDrain = false;
   /** Resolves the pending wait for `'drain'`. */
   drained: (() => void) | undefined = undefined;
@@ -36,6 +41,31 @@ export class Exchange {
 
   constructor(res: ServerResponse) {
     this.res = res;
+  }
+
+  /**
+   * Follows the response's `'close'` from now on ({@link onResponseClose}); at once if it has
+   * closed already. Only what needs the close asks for it (the signal, a body stream, a streamed
+   * response): a response written in the handler's turn costs no listener.
+   */
+  watchClose(): void {
+    if (this.watching) return;
+    this.watching = true;
+    const res = this.res as ExchangeResponse;
+    res[kExchange] = this;
+    res.on('close', onResponseClose);
+    if (res.destroyed) onResponseClose.call(res);
+  }
+
+  /** The request's signal: one controller per request, aborted at once when the client left before. */
+  getSignal(): AbortSignal {
+    let controller = this.controller;
+    if (controller === undefined) {
+      controller = this.controller = new AbortController();
+      this.watchClose();
+      if (this.abortReason !== undefined) controller.abort(this.abortReason);
+    }
+    return controller.signal;
   }
 }
 
@@ -51,7 +81,8 @@ export function onResponseClose(this: ExchangeResponse): void {
   clearImmediate(exchange.immediate);
   if (!this.writableFinished) {
     const reason = new DOMException('The client went away', 'AbortError');
-    exchange.controller.abort(reason);
+    exchange.abortReason = reason;
+    exchange.controller?.abort(reason);
     exchange.reader?.cancel(reason).catch(ignore);
     exchange.body?.abort(reason);
   } else {

@@ -23,6 +23,7 @@ const COALESCE_BYTES = 64 * 1024;
  */
 export async function sendBody(exchange: Exchange, body: ReadableStream<Uint8Array>): Promise<void> {
   const { res } = exchange;
+  exchange.watchClose();
   const reader = body.getReader();
   exchange.reader = reader;
   exchange.immediate = setImmediate(startStreaming, exchange);

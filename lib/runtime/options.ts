@@ -51,6 +51,13 @@ export interface Options {
   /** Make `getContext()` work anywhere in a handler's call chain (AsyncLocalStorage); default false. */
   asyncContext?: boolean;
   /**
+   * With a `fetch` handler: install the light `Response` as `globalThis.Response`, and a
+   * `Request` and a `fetch` that accept the light requests the handler gets; default true. When
+   * false the globals stay Node's, the handler gets Node's own `Request` (slower), and any
+   * Response it returns is read as a stream.
+   */
+  fetchGlobals?: boolean;
+  /**
    * Make `console.log`/`info`/`debug`/`warn`/`error` print FC's format with the request id while a
    * handler runs, as FC's built-in Node.js runtime does; default false. Implies `asyncContext`.
    */
@@ -74,6 +81,7 @@ export interface ResolvedOptions {
   logLevel: LogThreshold;
   stripBasePath: boolean;
   asyncContext: boolean;
+  fetchGlobals: boolean;
   formatConsole: boolean;
   handleSignals: boolean;
 }
@@ -131,6 +139,7 @@ export function resolveOptions(options: Options = {}, env: NodeJS.ProcessEnv = p
     logLevel: parseLogThreshold(logLevel),
     stripBasePath: options.stripBasePath ?? true,
     asyncContext: (options.asyncContext ?? false) || (options.formatConsole ?? false),
+    fetchGlobals: options.fetchGlobals ?? true,
     formatConsole: options.formatConsole ?? false,
     handleSignals: options.handleSignals ?? true,
   };
