@@ -98,6 +98,16 @@ export function pollInitialize(port, options) {
   return pollUntil200(port, INITIALIZE, 'POST /initialize', options);
 }
 
+const GET = ['GET /api/hello?name=fc HTTP/1.1', 'host: 127.0.0.1', 'connection: close'].join('\r\n') + '\r\n\r\n';
+
+/**
+ * Polls until GET /api/hello?name=fc answers 200: the cold-start section's end for the variants
+ * whose `coldPath` is `'get'` (an HTTP function's first request, through the Fetch adapter).
+ */
+export function pollGet(port, options) {
+  return pollUntil200(port, GET, 'GET /api/hello', options);
+}
+
 /**
  * Polls until POST /invoke with a small JSON event answers 200: the image section's end, the
  * first invocation a function without an Initializer gets.

@@ -1,8 +1,9 @@
-// Cold start: from spawn to the first 200 of POST /initialize, the port polled every 2 ms; and
+// Cold start: from spawn to the first 200 of POST /initialize (of GET /api/hello for a variant
+// whose `coldPath` is 'get': the Fetch variants and Hono), the port polled every 2 ms; and
 // `node -e 0` spawn-to-exit as the floor. Runs are interleaved across variants.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pollInitialize } from './client.mjs';
+import { pollGet, pollInitialize } from './client.mjs';
 import { launch, shutdown, describeExit } from './server.mjs';
 import { waitForQuiet } from './quiet.mjs';
 import { spawnNode, removeFile } from './procs.mjs';
@@ -28,7 +29,8 @@ export async function measureColdStart(ctx) {
       if (errors[variant.name]) continue;
       const proc = await launch(ctx, variant, `cold${run}`);
       try {
-        const answered = await pollInitialize(proc.port, { everyMs: 2, timeoutMs: 15_000, isDead: proc.isDead });
+        const poll = variant.coldPath === 'get' ? pollGet : pollInitialize;
+        const answered = await poll(proc.port, { everyMs: 2, timeoutMs: 15_000, isDead: proc.isDead });
         samples[variant.name].push(answered - proc.spawnedAt);
       } catch (error) {
         errors[variant.name] = `${error.message}${proc.isDead() ? `; ${describeExit(proc)}` : ''}`;

@@ -15,11 +15,12 @@ export const VARIANTS = [
   { name: 'raw', file: 'raw.mjs', markers: false, limit: false, about: 'bare node:http, no FC work' },
   { name: 'raw-fc', file: 'raw-fc.mjs', markers: true, limit: true, about: 'bare node:http, FC markers + 6 MiB limit by hand' },
   { name: 'fc-container', file: 'fc-container.mjs', markers: true, limit: true, about: 'serve({ initialize, invoke, http }), defaults' },
-  { name: 'fc-container-fetch', file: 'fc-container-fetch.mjs', markers: true, limit: true, about: 'serve({ initialize, invoke, fetch }), defaults' },
+  { name: 'fc-container-fetch', file: 'fc-container-fetch.mjs', markers: true, limit: true, coldPath: 'get', about: 'serve({ fetch }) answering every request, defaults' },
   { name: 'fc-container-async', file: 'fc-container-async.mjs', markers: true, limit: true, about: 'as fc-container, with asyncContext: true (getContext())' },
   { name: 'express', file: 'express.mjs', markers: false, limit: false, about: 'express@4, no FC work' },
   { name: 'fastify', file: 'fastify.mjs', markers: false, limit: false, about: 'fastify@5, no FC work' },
-  { name: 'hono', file: 'hono.mjs', markers: false, limit: false, about: 'hono on @hono/node-server, no FC work' },
+  { name: 'hono', file: 'hono.mjs', markers: false, limit: false, coldPath: 'get', about: 'a Hono app on @hono/node-server, no FC work' },
+  { name: 'hono-fc-container', file: 'hono-fc-container.mjs', markers: true, limit: true, coldPath: 'get', about: 'the same Hono app on serve({ fetch: app.fetch }), defaults' },
 ];
 
 /**
@@ -28,7 +29,7 @@ export const VARIANTS = [
  * alternate forward and backward (A B C, C B A, ...), which keeps neighbours together and
  * balances who runs first.
  */
-export const RUN_ORDER = ['raw', 'raw-fc', 'fc-container', 'fastify', 'express', 'hono', 'fc-container-fetch', 'fc-container-async'];
+export const RUN_ORDER = ['raw', 'raw-fc', 'fc-container', 'fastify', 'express', 'fc-container-fetch', 'hono', 'hono-fc-container', 'fc-container-async'];
 
 /**
  * The websocket section's pair, apart from VARIANTS: they answer WebSocket handshakes (each

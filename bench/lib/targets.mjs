@@ -68,6 +68,30 @@ export function evaluateTargets(results) {
     else targets.push(pairedTarget(id, title, fc.vsFastify.perRound, 1, { higherIsBetter: true, strict: true, confidence: ROUNDS_CONFIDENCE, unit: 'rounds' }));
   }
 
+  for (const [workload, label] of [['get', 'GET /api/hello'], ['invoke', 'POST /invoke']]) {
+    // The same Hono app (bench/servers/hono-app.mjs) on fc-container's fetch handler, with FC's
+    // markers and rules on, against @hono/node-server: the adapter Hono users compare us with.
+    const id = `throughput-${workload}-hono-vs-node-server`;
+    const title = `${label}: a Hono app on fc-container >= 1.00x on @hono/node-server`;
+    const fc = throughputRow(results, workload, 'hono-fc-container');
+    const hono = throughputRow(results, workload, 'hono');
+    if (!results.throughput) targets.push(na(id, title, 'throughput not run'));
+    else if (!fc || !hono) targets.push(na(id, title, 'hono-fc-container or hono not selected'));
+    else if (fc.failed || hono.failed) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(fc.errors[0] ?? hono.errors[0] ?? '').slice(0, 120)}`, threshold: '1x', noise: '' });
+    else targets.push(pairedTarget(id, title, fc.vsHono.perRound, 1, { higherIsBetter: true, confidence: ROUNDS_CONFIDENCE, unit: 'rounds' }));
+  }
+
+  {
+    const id = 'throughput-get-fetch-vs-raw';
+    const title = 'GET /api/hello: fc-container-fetch >= 0.80x bare node:http';
+    const fc = throughputRow(results, 'get', 'fc-container-fetch');
+    const raw = throughputRow(results, 'get', 'raw');
+    if (!results.throughput) targets.push(na(id, title, 'throughput not run'));
+    else if (!fc || !raw) targets.push(na(id, title, 'fc-container-fetch or raw not selected'));
+    else if (fc.failed || raw.failed) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(fc.errors[0] ?? raw.errors[0] ?? '').slice(0, 120)}`, threshold: '0.8x', noise: '' });
+    else targets.push(pairedTarget(id, title, fc.vsRaw.perRound, 0.8, { higherIsBetter: true, confidence: ROUNDS_CONFIDENCE, unit: 'rounds' }));
+  }
+
   {
     // Judged on the server's CPU time per handshake, not on handshakes/s: one Node client on one
     // core cannot keep the server's core busy (see the section's core busy column), so the rate
@@ -130,6 +154,26 @@ export function evaluateTargets(results) {
   }
 
   {
+    // Spawn to the first 200 of GET /api/hello, through the Hono app on each server.
+    const id = 'cold-start-hono';
+    const title = 'Cold start: a Hono app on fc-container <= on @hono/node-server';
+    const fc = row(results, 'cold', 'hono-fc-container');
+    const hono = row(results, 'cold', 'hono');
+    if (!results.cold) targets.push(na(id, title, 'cold start not run'));
+    else if (!fc || !hono) targets.push(na(id, title, 'hono-fc-container or hono not selected'));
+    else if (fc.error || hono.error || !Number.isFinite(fc.median)) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(fc.error ?? hono.error ?? 'no samples').slice(0, 120)}`, threshold: '1x', noise: '' });
+    else {
+      const paired = pairedRatios(fc.samples, hono.samples);
+      targets.push(pairedTarget(id, title, paired, 1, {
+        higherIsBetter: false,
+        confidence: RUNS_CONFIDENCE,
+        unit: 'runs',
+        valueText: (value) => `${fmtX(value)} (paired per-run median; medians ${fc.median.toFixed(1)} vs ${hono.median.toFixed(1)} ms)`,
+      }));
+    }
+  }
+
+  {
     // The README's Dockerfile CMD, from the installed tarball, against bare node:http from the
     // same folder: what a function's image pays at a cold start, the CLI's loading included.
     const id = 'image-cold-start';
@@ -163,6 +207,23 @@ export function evaluateTargets(results) {
       const range = (xs) => (xs.length > 1 ? (Math.max(...xs) - Math.min(...xs)) / MIB : 0);
       const noise = Math.max(range(fc.idleSamples), range(raw.idleSamples));
       targets.push({ id, title, verdict: judge(value, 3, { higherIsBetter: false, noise }), value: `${value >= 0 ? '+' : ''}${value.toFixed(2)} MiB (${(fc.idleRss / MIB).toFixed(1)} vs ${(raw.idleRss / MIB).toFixed(1)} MiB)`, threshold: '+3 MiB', noise: noise ? `+-${noise.toFixed(2)} MiB (run-to-run range)` : 'n/a (one run)', raw: { value, noise } });
+    }
+  }
+
+  {
+    // Nothing touches Node's Request or Response at load: a fetch handler idles like a Node one.
+    const id = 'idle-rss-fetch';
+    const title = 'Idle RSS: fc-container-fetch <= fc-container + 3 MiB';
+    const fetchRow = row(results, 'memory', 'fc-container-fetch');
+    const fc = row(results, 'memory', 'fc-container');
+    if (!results.memory) targets.push(na(id, title, 'memory not run'));
+    else if (!fetchRow || !fc) targets.push(na(id, title, 'fc-container-fetch or fc-container not selected'));
+    else if (!Number.isFinite(fetchRow.idleRss) || !Number.isFinite(fc.idleRss)) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(fetchRow.error ?? fc.error ?? '').slice(0, 120)}`, threshold: '+3 MiB', noise: '' });
+    else {
+      const value = (fetchRow.idleRss - fc.idleRss) / MIB;
+      const range = (xs) => (xs.length > 1 ? (Math.max(...xs) - Math.min(...xs)) / MIB : 0);
+      const noise = Math.max(range(fetchRow.idleSamples), range(fc.idleSamples));
+      targets.push({ id, title, verdict: judge(value, 3, { higherIsBetter: false, noise }), value: `${value >= 0 ? '+' : ''}${value.toFixed(2)} MiB (${(fetchRow.idleRss / MIB).toFixed(1)} vs ${(fc.idleRss / MIB).toFixed(1)} MiB)`, threshold: '+3 MiB', noise: noise ? `+-${noise.toFixed(2)} MiB (run-to-run range)` : 'n/a (one run)', raw: { value, noise } });
     }
   }
 

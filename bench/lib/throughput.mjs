@@ -154,6 +154,7 @@ function summarize(workload, variants, byVariant, rounds, quietShare) {
       vsRaw: ratioTo('raw'),
       vsRawFc: ratioTo('raw-fc'),
       vsFastify: ratioTo('fastify'),
+      vsHono: ratioTo('hono'),
     };
   });
   return { workload: workload.name, title: workload.title, rows };
