@@ -49,11 +49,17 @@ function sendLight(exchange: Exchange, light: Light, kind: number, head: boolean
     res.end();
     return;
   }
+  const body = kind === BODY_NULL ? '' : light[kBody] as string | Uint8Array;
+  // Node quirk: writeHead() stores the head at once, so a body given to end() after it would be
+  // framed chunked (and the runtime would rewrite the head, framing.ts). Node frames by
+  // `_contentLength` when it is set before (lib/_http_outgoing.js _storeHeader): the head goes
+  // out with the true Content-Length, in the same write as the body.
+  if (!head) (res as ServerResponse & { _contentLength: number | null })._contentLength = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   const statusText = light[kStatusText];
   if (statusText) res.writeHead(status, statusText, headers);
   else res.writeHead(status, headers);
   if (kind === BODY_NULL || head) res.end();
-  else res.end(light[kBody] as string | Uint8Array);
+  else res.end(body);
 }
 
 /**
