@@ -165,10 +165,15 @@ test('a light Response reads like Node\'s: body, text(), clone(), headers, and t
   assert.equal(Response.json({ a: 1 }, { headers: { 'content-type': 'application/vnd+json' } }).headers.get('content-type'), 'application/vnd+json');
 });
 
-test('a body read twice fails as Fetch says; clone() before the read gives both the body', async (t) => {
+test('a body read twice fails as Fetch says; clone() before the read gives both the body; a GET has none to use up', async (t) => {
   const outcomes: string[] = [];
   const local = await startServer({
     fetch: async (request) => {
+      if (request.method === 'GET') {
+        // No body at all: reading it gives '' and leaves it unused; Node's Request is still built.
+        const text = await request.text();
+        return new Response(`${JSON.stringify(text)} ${request.bodyUsed} ${new Request(request).method} ${request.body}`);
+      }
       if (new URL(request.url).pathname === '/clone') {
         const copy = request.clone();
         return new Response(`${await request.text()}|${await copy.text()}`);
@@ -188,6 +193,7 @@ test('a body read twice fails as Fetch says; clone() before the read gives both 
   assert.equal((await send(local.port, { method: 'POST', body: 'once' })).text, 'ok');
   assert.deepEqual(outcomes, ['first once, used true', 'again TypeError', 'clone TypeError']);
   assert.equal((await send(local.port, { method: 'POST', path: '/clone', body: 'twice' })).text, 'twice|twice');
+  assert.equal((await send(local.port)).text, '"" false GET null');
 });
 
 test('request.signal read after the client left is already aborted, with the reason it left for', async (t) => {

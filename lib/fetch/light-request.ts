@@ -167,10 +167,12 @@ export function getNodeRequest(light: Light): globalThis.Request {
 function readBody(light: Light): Promise<Buffer> {
   const native = light[kNative];
   if (native !== undefined) return native.arrayBuffer().then(Buffer.from);
+  const length = light[kLength];
+  // A GET or HEAD has no body (null): reading it gives nothing and leaves it unused, as in Fetch.
+  if (length === NO_BODY) return Promise.resolve(Buffer.alloc(0));
   if (light[kUsed]) return rejectUsed();
   light[kUsed] = true;
-  const length = light[kLength];
-  return length === NO_BODY ? Promise.resolve(Buffer.alloc(0)) : readRequestBody(light[kIncoming], length);
+  return readRequestBody(light[kIncoming], length);
 }
 
 function rejectUsed(): Promise<never> {

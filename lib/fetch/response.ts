@@ -111,8 +111,20 @@ function toHeaderObject(light: Light, text: boolean): OutgoingHttpHeaders {
   return headers;
 }
 
+/** `content-length` and the hop-by-hop names (lower case); most names cost one length switch. */
 function skipHeader(name: string): boolean {
-  return name === 'content-length' || shared.hopByHopHeaders.has(name);
+  switch (name.length) {
+    case 14:
+      return name === 'content-length';
+    case 2: // te
+    case 7: // trailer, upgrade
+    case 10: // connection, keep-alive
+    case 16: // proxy-connection
+    case 17: // transfer-encoding
+      return shared.hopByHopHeaders.has(name);
+    default:
+      return false;
+  }
 }
 
 /** Node's Response (or another implementation's): its status, headers, and body read as a stream. */
