@@ -112,7 +112,8 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
   if (results.relay) renderRelay(out, config, results.relay);
 
   if (results.cold) {
-    out.push(`## Cold start: spawn to first 200 of POST /initialize (${config.coldRuns} runs)`);
+    const byGet = config.variants.filter((v) => v.coldPath === 'get').map((v) => v.name);
+    out.push(`## Cold start: spawn to first 200 of POST /initialize${byGet.length ? ` (of GET /api/hello for ${byGet.join(', ')})` : ''} (${config.coldRuns} runs)`);
     out.push('');
     const raw = results.cold.find((r) => r.name === 'raw');
     out.push(table(['variant', 'median ms', 'p90 ms', 'min ms', 'x raw'], results.cold.map((r) => r.error && !r.samples.length
