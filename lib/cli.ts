@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 // Values come from the package's entry only, so the bundled dist/cli.cjs loads the core once.
-import { HANDLER_NAMES, serve, type Handlers, type LimitsPreset, type LogThreshold, type Profile } from './index.js';
+import { countServeCalls, HANDLER_NAMES, serve, setServeDefaults, type Handlers, type LimitsPreset, type LogThreshold, type Options, type Profile } from './index.js';
 // A leaf module with no state: the bundle may carry its own copy.
 import { readEnvironmentSecrets, redact } from './rules/redact.js';
 
@@ -177,6 +177,27 @@ async function runServe(args: string[]): Promise<void> {
   const path = resolve(process.cwd(), positionals[0]!);
   if (!existsSync(path)) fail(`cannot find module "${positionals[0]}" (looked for ${path})`);
   let module: Record<string, unknown>;
+  const limits = values.limits;
+  if (limits !== undefined && limits !== 'fc3') fail(`--limits takes "fc3", got "${limits}"`);
+  const profile = values.profile;
+  if (profile !== undefined && profile !== 'fc2' && profile !== 'fc3') fail(`--profile takes "fc2" or "fc3", got "${profile}"`);
+  const options: Options = dropUndefined({
+    port: parseNumber(values.port, '--port'),
+    host: values.host,
+    profile: profile as Profile | undefined,
+    limits: limits as LimitsPreset | undefined,
+    healthPath: values['health-path'],
+    shutdownTimeoutMs: parseNumber(values['shutdown-timeout'], '--shutdown-timeout'),
+    headersTimeoutMs: parseNumber(values['headers-timeout'], '--headers-timeout'),
+    bodyTimeoutMs: parseNumber(values['body-timeout'], '--body-timeout'),
+    logLevel: values['log-level'] as LogThreshold | undefined,
+    markers: values['no-markers'] ? false : undefined,
+    asyncContext: values['async-context'],
+    formatConsole: values['format-console'],
+  });
+  // A module that calls serve() itself (the one-line migration of an app) gets these options as
+  // the defaults of that call.
+  setServeDefaults(options);
   loadingModule = positionals[0]!;
   process.on('beforeExit', onIdleWhileLoading);
   try {
@@ -188,33 +209,23 @@ async function runServe(args: string[]): Promise<void> {
     process.removeListener('beforeExit', onIdleWhileLoading);
   }
   const handlers = pickHandlers(module);
+  // The module served itself while loading: it is the server.
+  if (Object.keys(handlers).length === 0 && countServeCalls() > 0) return;
   if (Object.keys(handlers).length === 0) {
     fail(`"${positionals[0]}" exports no handler: export one of ${HANDLER_NAMES.join(', ')} (or a default object holding them)`);
   }
-  const limits = values.limits;
-  if (limits !== undefined && limits !== 'fc3') fail(`--limits takes "fc3", got "${limits}"`);
-  const profile = values.profile;
-  if (profile !== undefined && profile !== 'fc2' && profile !== 'fc3') fail(`--profile takes "fc2" or "fc3", got "${profile}"`);
   // An option serve() refuses is a usage error; a port it cannot listen on, serve() reports itself
   // (one line, exit 1).
   try {
-    await serve(handlers, {
-      port: parseNumber(values.port, '--port'),
-      host: values.host,
-      profile: profile as Profile | undefined,
-      limits: limits as LimitsPreset | undefined,
-      healthPath: values['health-path'],
-      shutdownTimeoutMs: parseNumber(values['shutdown-timeout'], '--shutdown-timeout'),
-      headersTimeoutMs: parseNumber(values['headers-timeout'], '--headers-timeout'),
-      bodyTimeoutMs: parseNumber(values['body-timeout'], '--body-timeout'),
-      logLevel: values['log-level'] as LogThreshold | undefined,
-      markers: !values['no-markers'],
-      asyncContext: values['async-context'] ?? false,
-      formatConsole: values['format-console'] ?? false,
-    });
+    await serve(handlers, options);
   } catch (error) {
     fail((error as Error).message);
   }
+}
+
+/** The object without its undefined properties: the options the command line gave. */
+function dropUndefined<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
 }
 
 /**

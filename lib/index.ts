@@ -7,6 +7,7 @@
  * ```
  */
 export { createServer, serve } from './server.js';
+export { countServeCalls, setServeDefaults } from './runtime/serve-calls.js';
 export { getContext } from './runtime/async-context.js';
 export { Context, Credentials } from './runtime/context.js';
 export type { FunctionMeta, ServiceMeta, TracingMeta } from './runtime/context.js';

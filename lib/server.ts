@@ -17,6 +17,7 @@ import { installUpgrades } from './runtime/upgrade.js';
 import { GatewayError } from './rules/errors.js';
 import { HOP_BY_HOP_HEADERS } from './rules/headers.js';
 import type { FetchShared } from './fetch/adapter.js';
+import { countServeCall, withServeDefaults } from './runtime/serve-calls.js';
 
 const kRuntime = Symbol.for('fc-container.runtime');
 
@@ -107,7 +108,8 @@ function createLazyFetchHandler(runtime: Runtime, fetchHandler: NonNullable<Hand
  * call {@link createServer} and `listen()`.
  */
 export async function serve(handlers: Handlers = {}, options: Options = {}): Promise<Server> {
-  const server = createServer(handlers, options);
+  countServeCall();
+  const server = createServer(handlers, withServeDefaults(options));
   const runtime = getRuntime(server)!;
   const { port, host } = runtime.options;
   await new Promise<void>((resolve) => {

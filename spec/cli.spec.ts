@@ -127,3 +127,17 @@ test('the port comes from FC_CUSTOM_LISTEN_PORT, else FC_SERVER_PORT', async (t)
     child.kill('SIGKILL');
   }
 });
+
+test('serve runs a module that calls serve() itself as the server, the command line\'s options its defaults (from source and from dist)', async (t) => {
+  await ensureDist();
+  for (const cli of [SOURCE_CLI, DIST_CLI]) {
+    const server = await spawnServer(join(FIXTURES, 'serves-itself.cjs'), ['--health-path', '/healthz', '--no-markers'], {}, cli);
+    t.after(() => server.kill('SIGKILL'));
+    // --port 0 and --host 127.0.0.1 (spawnServer's) reached the module's own serve() call.
+    assert.match(server.stdout(), /listening on 127\.0\.0\.1:\d+/);
+    assert.equal((await send(server.port, { path: '/healthz' })).status, 200);
+    assert.equal((await send(server.port, { path: '/x' })).text, 'served by the module');
+    assert.doesNotMatch(server.stdout(), /FC Invoke Start/);
+    assert.equal(server.stderr(), '');
+  }
+});

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { runCli, runNode, spawnNode } from './helpers/child-server.js';
 import { ensureDist } from './helpers/dist.js';
 import { send } from './helpers/http-client.js';
+import { EXAMPLES, linkPackage } from './helpers/examples.js';
 import { DIST_CLI, FIXTURES, ROOT } from './helpers/paths.js';
 
 const SEEDS = join(ROOT, '..', 'shared', 'seeds');
@@ -24,7 +25,10 @@ const SAMPLES = [
   { name: 'http', page: '002_9cc75a2b89138314.txt', last: 'console.log(`Running on http://${HOST}:${PORT}`);', replaced: 1 },
 ] as const;
 
-before(ensureDist);
+before(async () => {
+  await ensureDist();
+  linkPackage();
+});
 
 /** A sample's code as its seed page prints it, from `'use strict';` to its last line. */
 function readSeedSample(page: string, last: string): string {
@@ -70,7 +74,7 @@ for (const flags of [[], ['--no-experimental-require-module']]) {
 for (const sample of SAMPLES) {
   test(`FC's ${sample.name} sample differs from its seed page only in its listen lines, replaced by the one serve() line`, () => {
     const seed = readSeedSample(sample.page, sample.last).split('\n');
-    const migrated = readFileSync(join(FIXTURES, 'seeds', `${sample.name}.cjs`), 'utf8').split('\n');
+    const migrated = readFileSync(join(EXAMPLES, `fc-${sample.name}-sample`, 'index.js'), 'utf8').split('\n');
     // The listen lines: the app.listen(...) call and the lines that use what it returned.
     const listenLines = seed.filter((line) => line.includes('app.listen(') || line.startsWith('server.'));
     assert.equal(listenLines.length, sample.replaced, listenLines.join('\n'));
@@ -81,7 +85,7 @@ for (const sample of SAMPLES) {
 
 test('FC\'s event sample, migrated: /initialize and /invoke answered by its Express routes, on FC_CUSTOM_LISTEN_PORT, with the markers', async (t) => {
   const port = await findFreePort();
-  const server = await spawnNode([join(FIXTURES, 'seeds', 'event.cjs')], { FC_CUSTOM_LISTEN_PORT: String(port) });
+  const server = await spawnNode([join(EXAMPLES, 'fc-event-sample', 'index.js')], { FC_CUSTOM_LISTEN_PORT: String(port) });
   t.after(() => server.kill('SIGKILL'));
   assert.equal(server.port, port);
 
@@ -105,7 +109,7 @@ test('FC\'s event sample, migrated: /initialize and /invoke answered by its Expr
 
 test('FC\'s HTTP sample, migrated: GET and POST answered by its Express routes, on FC_CUSTOM_LISTEN_PORT, with the markers', async (t) => {
   const port = await findFreePort();
-  const server = await spawnNode([join(FIXTURES, 'seeds', 'http.cjs')], { FC_CUSTOM_LISTEN_PORT: String(port) });
+  const server = await spawnNode([join(EXAMPLES, 'fc-http-sample', 'index.js')], { FC_CUSTOM_LISTEN_PORT: String(port) });
   t.after(() => server.kill('SIGKILL'));
   assert.equal(server.port, port);
 
@@ -119,7 +123,7 @@ test('FC\'s HTTP sample, migrated: GET and POST answered by its Express routes, 
 });
 
 for (const [form, args] of [
-  ['the migrated CommonJS sample, serve() not awaited', [join(FIXTURES, 'seeds', 'http.cjs')]],
+  ['the migrated CommonJS sample, serve() not awaited', [join(EXAMPLES, 'fc-http-sample', 'index.js')]],
   ['an ES module awaiting serve()', [join(FIXTURES, 'commonjs', 'listen-awaited.mjs')]],
 ] as const) {
   test(`a taken port, ${form}: one line naming the port, exit code 1`, async (t) => {
