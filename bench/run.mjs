@@ -18,6 +18,7 @@ import { measureImage } from './lib/image.mjs';
 import { measureMemory, measureOversize } from './lib/memory.mjs';
 import { measureThroughput } from './lib/throughput.mjs';
 import { measureWebSocket } from './lib/websocket.mjs';
+import { measureTesting } from './lib/testing.mjs';
 import { measureRelay } from './lib/relay.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
 import { renderReport } from './lib/report.mjs';
@@ -44,7 +45,7 @@ export async function runBench(overrides = {}) {
   installCleanup();
 
   // The image section packs dist/ as it is (--ignore-scripts: no build of its own).
-  const needsDist = ['import', 'image', 'websocket'].some((s) => config.sections.includes(s)) || config.variants.some((v) => v.name.startsWith('fc-container'));
+  const needsDist = ['import', 'image', 'websocket', 'testing'].some((s) => config.sections.includes(s)) || config.variants.some((v) => v.name.startsWith('fc-container'));
   if (needsDist && !existsSync(join(ROOT, 'dist', 'index.js'))) {
     throw new Error('dist/index.js is missing: run `npm run build` first');
   }
@@ -133,6 +134,10 @@ export async function runBench(overrides = {}) {
       progress('websocket handshakes');
       results.websocket = await section('websocket', () => measureWebSocket(ctx));
       for (const r of results.websocket.rows) if (r.failed) results.notes.push(`${r.name} failed the WebSocket handshakes: ${r.errors.join('; ').slice(0, 300)}`);
+    }
+    if (config.sections.includes('testing')) {
+      progress('testing: fc-container/testing invokes against direct handler calls');
+      results.testing = await section('testing', () => measureTesting(ctx));
     }
     if (config.sections.includes('relay')) {
       progress('relay: WebSocket echoes through the gateway and straight to the container');

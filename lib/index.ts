@@ -8,6 +8,9 @@
  */
 export { createServer, serve } from './server.js';
 export { countServeCalls, setServeDefaults } from './runtime/serve-calls.js';
+/** @internal For `fc-container/testing`: where an invocation's output goes instead of stdout. */
+export { interceptOutput } from './runtime/output.js';
+export type { OutputInterceptor } from './runtime/output.js';
 export { getContext } from './runtime/async-context.js';
 export { Context, Credentials } from './runtime/context.js';
 export type { FunctionMeta, ServiceMeta, TracingMeta } from './runtime/context.js';

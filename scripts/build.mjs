@@ -26,6 +26,7 @@ const DIST = join(ROOT, 'dist');
 const ENTRIES = [
   { name: 'index', public: true },
   { name: 'emulator', public: true },
+  { name: 'testing', public: true },
   { name: 'fetch', public: false },
   { name: 'cli', public: false },
 ];

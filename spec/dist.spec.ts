@@ -42,7 +42,7 @@ function listClasses(bundle: string): string[] {
 
 before(ensureDist);
 
-test('dist/fetch.cjs and dist/cli.cjs carry no copy of the runtime: no module of it, none of its classes', () => {
+test('dist/fetch.cjs, dist/cli.cjs and dist/testing.cjs carry no copy of the runtime: no module of it, none of its classes', () => {
   const runtimeClasses = listClasses(readBundle('index.cjs'));
   for (const name of ['GatewayError', 'Context', 'Runtime']) assert.ok(runtimeClasses.includes(name), `dist/index.cjs defines ${name}`);
 
@@ -59,13 +59,17 @@ test('dist/fetch.cjs and dist/cli.cjs carry no copy of the runtime: no module of
   assert.doesNotMatch(cliBundle, /^var [\w$]+ = require\("\.\/emulator\.cjs"\);$/m);
   assert.deepEqual(listModules(cliBundle).filter((path) => path.startsWith('lib/runtime/') || path === 'lib/index.ts' || path === 'lib/server.ts'), []);
 
-  for (const [name, bundle] of [['fetch.cjs', fetchBundle], ['cli.cjs', cliBundle]] as const) {
+  const testingBundle = readBundle('testing.cjs');
+  assert.match(testingBundle, /^var [\w$]+ = require\("\.\/index\.cjs"\);$/m, 'dist/testing.cjs takes the runtime from ./index.cjs');
+  assert.deepEqual(listModules(testingBundle).filter((path) => path.startsWith('lib/runtime/') || path === 'lib/index.ts' || path === 'lib/server.ts'), []);
+
+  for (const [name, bundle] of [['fetch.cjs', fetchBundle], ['cli.cjs', cliBundle], ['testing.cjs', testingBundle]] as const) {
     assert.deepEqual(listClasses(bundle).filter((defined) => runtimeClasses.includes(defined)), [], `classes of dist/index.cjs defined again in dist/${name}`);
   }
 });
 
 test('the ES module entries hold no code: each requires its .cjs and exports every name of it', async () => {
-  for (const entry of ['index', 'emulator']) {
+  for (const entry of ['index', 'emulator', 'testing']) {
     const source = readBundle(`${entry}.js`);
     // A require through createRequire: an `export ... from './x.cjs'` would make Node lex the bundle.
     assert.match(source, new RegExp(`^import \\{ createRequire \\} from 'node:module';\\nconst \\{ ([\\w$, ]+) \\} = createRequire\\(import\\.meta\\.url\\)\\('\\./${entry}\\.cjs'\\);\\nexport \\{ \\1 \\};\\n$`), source);

@@ -30,7 +30,7 @@ before(async () => {
 
 const ROOT_PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; devDependencies: Record<string, string> };
 
-interface ExamplePackage { name: string; main: string; scripts: { start: string }; dependencies: Record<string, string> }
+interface ExamplePackage { name: string; main: string; scripts: { start: string }; dependencies: Record<string, string>; devDependencies?: Record<string, string> }
 interface LifecycleHook { handler?: string; timeout?: number }
 interface FunctionProps {
   runtime?: string;
@@ -63,7 +63,7 @@ async function listHandlers(name: string): Promise<string[]> {
 
 test('every example folder has its package.json, Dockerfile, .dockerignore and s.yaml, and the README links it', () => {
   const names = listExamples();
-  assert.ok(names.length >= 9, names.join(', '));
+  assert.ok(names.length >= 10, names.join(', '));
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   for (const name of names) {
     for (const file of ['package.json', 'Dockerfile', '.dockerignore', 's.yaml']) readFileSync(join(EXAMPLES, name, file));
@@ -75,7 +75,7 @@ for (const name of listExamples()) {
   test(`examples/${name}: its dependencies ask for ranges the root's dev dependencies satisfy, and its start script is its image's CMD`, () => {
     const pkg = readPackage(name);
     assert.equal(pkg.name, `fc-container-example-${name}`);
-    for (const [dependency, range] of Object.entries(pkg.dependencies)) {
+    for (const [dependency, range] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
       if (dependency === ROOT_PACKAGE.name) {
         assert.ok(semver.satisfies(ROOT_PACKAGE.version, range), `${dependency}@${range} against this package's ${ROOT_PACKAGE.version}`);
         continue;
@@ -191,4 +191,21 @@ test('examples/hono: JSON in and out with the context as c.env, and server-sent 
   const events = await send(port, { path: '/api/events' });
   assert.equal(events.headers['content-type'], 'text/event-stream');
   assert.equal(events.text, 'data: 1\n\ndata: 2\n\ndata: 3\n\n');
+});
+
+test('examples/testing: its own Jest suite, written with fc-container/testing, passes and Jest exits on its own', async () => {
+  const { stdout, stderr } = await execFileAsync(process.execPath, [join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--rootDir', join(EXAMPLES, 'testing'), '--ci'], { cwd: ROOT });
+  const report = `${stdout}${stderr}`;
+  assert.match(report, /Tests:\s+5 passed, 5 total/, report);
+  // Jest's warning when a handle keeps the process alive after the tests.
+  assert.doesNotMatch(report, /did not exit one second after the test run/);
+});
+
+test('examples/testing: the function its suite tests prices an order through serve and behind the gateway (FC\'s SDK)', async (t) => {
+  const child = await startExample('testing');
+  t.after(() => child.kill('SIGKILL'));
+  assert.deepEqual((await send(child.port, { method: 'POST', path: '/invoke', body: '{"id":1,"items":["tea"]}' })).json(), { id: 1, total: 3 });
+  const { port } = await emulateExample(t, 'testing', { initializer: true });
+  const reply = await invokeFc3(createFc3Client(port), 'my-function', '{"id":2,"items":["cake","tea"]}');
+  assert.deepEqual(JSON.parse(reply.text), { id: 2, total: 8 });
 });

@@ -109,6 +109,7 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
   }
 
   if (results.websocket) renderWebSocket(out, config, results.websocket);
+  if (results.testing) renderTesting(out, config, results.testing);
   if (results.relay) renderRelay(out, config, results.relay);
 
   if (results.cold) {
@@ -215,6 +216,17 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
 }
 
 /** The websocket section: a row per variant, then the paired per-round ratios. */
+function renderTesting(out, config, testing) {
+  out.push('## fc-container/testing: one invoke against a direct call of the handler');
+  out.push('');
+  out.push('| round | fc.invoke() us (median) | direct call us (median) | overhead us |');
+  out.push('| ---: | ---: | ---: | ---: |');
+  testing.rounds.forEach((r, i) => out.push(r.error ? `| ${i + 1} | failed: ${r.error.slice(0, 80)} | | |` : `| ${i + 1} | ${r.clientUs.toFixed(1)} | ${r.directUs.toFixed(2)} | ${r.overheadUs.toFixed(1)} |`));
+  out.push('');
+  out.push(`Each round is a fresh process on the server core: ${config.testingCalls} sequential \`fc.invoke({ order: 1, items: [...] })\` calls of one client (FC's headers, a keep-alive loopback request through Node's HTTP parser, the runtime with its markers taken into \`result.logs\`, the answer read) against as many direct \`await handler(Buffer)\` calls, in alternating blocks of 50, after 500 of each as warm-up.`);
+  out.push('');
+}
+
 function renderWebSocket(out, config, ws) {
   out.push(`## WebSocket: handshake, one message echoed, close (${config.connections} connections, ${ws.client} client)`);
   out.push('');

@@ -93,6 +93,21 @@ export function evaluateTargets(results) {
   }
 
   {
+    // One fc.invoke() of fc-container/testing against calling the handler directly: the median
+    // per call in each fresh process, the median over rounds.
+    const id = 'testing-overhead';
+    const title = 'fc-container/testing: median invoke overhead <= 100 us over a direct call';
+    const testing = results.testing;
+    if (!testing) targets.push(na(id, title, 'testing not run'));
+    else if (testing.failed) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(testing.rounds.find((r) => r.error)?.error ?? '').slice(0, 120)}`, threshold: '100 us', noise: '' });
+    else {
+      const overheads = testing.rounds.filter((r) => !r.error).map((r) => r.overheadUs);
+      const noise = overheads.length > 1 ? (Math.max(...overheads) - Math.min(...overheads)) / 2 : 0;
+      targets.push({ id, title, verdict: judge(testing.overheadUs, 100, { higherIsBetter: false, noise }), value: `${testing.overheadUs.toFixed(1)} us (${testing.clientUs.toFixed(1)} vs ${testing.directUs.toFixed(2)} us per call)`, threshold: '100 us', noise: `+-${noise.toFixed(1)} us (half the round-to-round range, ${overheads.length} rounds)`, raw: { value: testing.overheadUs, noise } });
+    }
+  }
+
+  {
     // Judged on the server's CPU time per handshake, not on handshakes/s: one Node client on one
     // core cannot keep the server's core busy (see the section's core busy column), so the rate
     // is mostly the client's.

@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { RequestBody } from './body.js';
+import { clearImmediate } from './timers.js';
 
 export const kExchange = Symbol('fc-container.fetch.exchange');
 

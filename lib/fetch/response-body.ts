@@ -5,6 +5,7 @@
  */
 import { ignore, kExchange, type Exchange, type ExchangeResponse } from './exchange.js';
 import { describeValue } from './values.js';
+import { clearImmediate, setImmediate } from './timers.js';
 
 /**
  * Bytes of response body chunks that are gathered into one `end()` (with a `content-length`)

@@ -6,6 +6,7 @@
  */
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import { LimitError } from './errors.js';
+import { clearTimeout, setTimeout } from './timers.js';
 
 /** How long a refused request's remaining body is read and thrown away before the socket is closed. */
 export const DRAIN_TIMEOUT_MS = 10_000;

@@ -5,6 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ERRORS, GatewayError, type GatewayErrorCode } from './errors.js';
+import { setTimeout } from './timers.js';
 
 /** How long a socket that sent a malformed request may keep sending before it is closed. */
 export const CLIENT_ERROR_LINGER_MS = 1000;

@@ -9,6 +9,7 @@
  * A request leaves the set when its response ends (or at the next sweep, whichever is first).
  */
 import type { IncomingMessage } from 'node:http';
+import { clearInterval, setInterval } from '../rules/timers.js';
 
 /** How often the watch set is swept; the timeout is enforced to within this much. */
 export const SWEEP_INTERVAL_MS = 1000;

@@ -38,7 +38,7 @@ export function installConsoleFormat(): void {
       }
       const threshold = context[kConsoleThreshold];
       if (threshold !== undefined && !isLevelEnabled(threshold, level)) return;
-      writeLogText(redact(formatLogLine(level, context.requestId, args, context[kLogTime]), context.secrets));
+      writeLogText(redact(formatLogLine(level, context.requestId, args, context[kLogTime]), context.secrets), context.requestId);
     };
   }
 }

@@ -223,15 +223,16 @@ export class Context {
     }
     const onShutdown = (): void => controller.abort(runtime.shutdownSignal.reason);
     runtime.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
-    const remaining = this.remainingTimeMs();
-    const timer = remaining === Infinity ? undefined : setTimeout(() => {
+    // At the deadline the runtime's own timer answers first and then aborts this signal
+    // (function-timeout.ts, websockets.ts): a timer of its own here could fire first, and a handler
+    // that returns when told to stop would have its late result sent as a success. Read after
+    // the deadline, it is aborted at once.
+    if (this.remainingTimeMs() === 0) {
       controller.abort(new DOMException(`Function timed out after ${this.#source.functionTimeout} seconds`, 'TimeoutError'));
-    }, remaining);
-    timer?.unref();
+    }
     res?.once('close', () => {
       if (!res.writableFinished) controller.abort(new DOMException('The client went away', 'AbortError'));
       runtime.shutdownSignal.removeEventListener('abort', onShutdown);
-      if (timer) clearTimeout(timer);
     });
     return controller.signal;
   }

@@ -7,6 +7,7 @@ import { FunctionError } from '../rules/errors.js';
 import { ROUTE_HTTP } from './control-paths.js';
 import { failInvocation } from './failures.js';
 import { kInvocation, type FcResponse, type Invocation } from './invocation.js';
+import { clearTimeout, setTimeout } from '../rules/timers.js';
 
 /**
  * Starts the function timer when FC sent a timeout (`x-fc-function-timeout`, or

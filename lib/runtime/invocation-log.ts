@@ -11,5 +11,5 @@ import { formatLogLine, redact, type LogLevel } from './logger.js';
 export function log(inv: Invocation, level: LogLevel, ...args: unknown[]): void {
   if (!inv.runtime.shouldLog(level)) return;
   const text = args.map((arg) => (typeof arg === 'string' ? arg : getUtil().inspect(arg, { depth: 4 }))).join(' ');
-  writeLogText(redact(formatLogLine(level, inv.requestId, [text], inv.runtime.logTime), inv.context.secrets));
+  writeLogText(redact(formatLogLine(level, inv.requestId, [text], inv.runtime.logTime), inv.context.secrets), inv.requestId);
 }

@@ -55,9 +55,9 @@ export const LOG_LINE_MAX_BYTES = 32 * 1024;
  * with the line's own `<time> <requestId> [level] ` prefix, so FC cuts nothing and every piece
  * still names its request. Most lines pass the length check alone: a UTF-16 unit is at most 3 bytes.
  */
-export function writeLogText(text: string): void {
+export function writeLogText(text: string, requestId?: string): void {
   if (text.length * 3 <= LOG_LINE_MAX_BYTES || Buffer.byteLength(text) <= LOG_LINE_MAX_BYTES) {
-    writeOut(text);
+    writeOut(text, requestId);
     return;
   }
   const end = text.indexOf('] ');
@@ -65,7 +65,7 @@ export function writeLogText(text: string): void {
   const prefixBytes = Buffer.byteLength(prefix);
   let out = '';
   for (const line of text.slice(0, -1).split('\n')) out += splitLine(line, prefix, prefixBytes);
-  writeOut(out);
+  writeOut(out, requestId);
 }
 
 /** One line (no newline) as lines of at most {@link LOG_LINE_MAX_BYTES}, newlines included. */

@@ -69,7 +69,7 @@ export class RequestLogger implements Logger {
 
   #write(level: LogLevel, args: readonly unknown[]): void {
     if (LEVEL_RANK[level] < this.#rank) return;
-    writeLogText(redact(formatLogLine(level, this.#requestId, args, this.#time), this.#secrets));
+    writeLogText(redact(formatLogLine(level, this.#requestId, args, this.#time), this.#secrets), this.#requestId);
   }
 
   /** Hides the secrets it holds from `util.inspect` and `console.log(context)`. */

@@ -5,6 +5,7 @@
 import type { Invocation } from './invocation.js';
 import type { MarkerKind } from './logger.js';
 import { sendAfterMarkers, writeMarker, type Sender } from './output.js';
+import { clearTimeout } from '../rules/timers.js';
 
 /** The marker kind of each route, indexed by `ROUTE_*` (control-paths.ts). */
 export const MARKER_KINDS: readonly MarkerKind[] = ['Invoke', 'Invoke', 'Initialize', 'PreStop', 'PreFreeze'];

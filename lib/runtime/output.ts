@@ -23,9 +23,11 @@
  * with its own fd stream) bypasses the first rule: its lines may come before the Start marker.
  */
 import { ServerResponse } from 'node:http';
+import { getContext } from './async-context.js';
 import { collectResponseSecrets } from './known-secrets.js';
 import type { MarkerKind } from './logger.js';
 import { redact } from '../rules/redact.js';
+import { setImmediate } from '../rules/timers.js';
 
 type Write = (this: NodeJS.WriteStream, ...args: unknown[]) => boolean;
 
@@ -67,7 +69,8 @@ function installHooks(): void {
   nativeStdoutWrite = process.stdout.write as unknown as Write;
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write as unknown as Write;
-    stream.write = function writeAfterMarkers(this: NodeJS.WriteStream): boolean {
+    stream.write = function writeAfterMarkers(this: NodeJS.WriteStream, chunk: unknown): boolean {
+      if (interceptor !== undefined && interceptWrite(interceptor, chunk, arguments)) return true;
       if (pending !== '') flushMarkers();
       // eslint-disable-next-line prefer-rest-params -- forward write()'s overloads untouched
       return original.apply(this, arguments as unknown as unknown[]);
@@ -76,8 +79,48 @@ function installHooks(): void {
   process.on('exit', flushMarkers);
 }
 
-/** Writes text on stdout now (after any pending markers). For the runtime's own log lines. */
-export function writeOut(text: string): void {
+/**
+ * Takes the output of the invocations a testing client made (lib/testing/): each marker and log
+ * line of an invocation goes to it instead of stdout. `requestId` is the invocation's; a method
+ * returns false to leave the output to stdout.
+ */
+export interface OutputInterceptor {
+  marker(line: string, requestId: string): boolean;
+  text(text: string, requestId: string): boolean;
+}
+
+/** The interceptor, set only by the testing client: production pays one `undefined` check per write. */
+let interceptor: OutputInterceptor | undefined;
+
+/**
+ * Sets (or, with `undefined`, removes) the process's {@link OutputInterceptor}. Writes on
+ * `process.stdout`/`process.stderr` made inside an invocation (found through `getContext()`, so
+ * the testing client's servers enable `asyncContext`) reach it too.
+ * @internal For `fc-container/testing`.
+ */
+export function interceptOutput(next: OutputInterceptor | undefined): void {
+  if (next !== undefined && nativeStdoutWrite === undefined) installHooks();
+  interceptor = next;
+}
+
+/** A handler's own write on stdout or stderr, taken when it belongs to an intercepted invocation. */
+function interceptWrite(target: OutputInterceptor, chunk: unknown, args: IArguments): boolean {
+  const requestId = getContext()?.requestId;
+  if (requestId === undefined) return false;
+  const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk);
+  if (!target.text(text, requestId)) return false;
+  // write(chunk, [encoding], callback): the callback still runs, as after a real write.
+  const callback = args[args.length - 1];
+  if (typeof callback === 'function') setImmediate(callback as () => void);
+  return true;
+}
+
+/**
+ * Writes text on stdout now (after any pending markers). For the runtime's own log lines;
+ * `requestId` names the invocation they are about, when there is one.
+ */
+export function writeOut(text: string, requestId?: string): void {
+  if (interceptor !== undefined && requestId !== undefined && interceptor.text(text, requestId)) return;
   if (pending !== '') {
     text = pending + text;
     pending = '';
@@ -87,6 +130,7 @@ export function writeOut(text: string): void {
 
 /** Queues one of FC's request markers, e.g. `FC Invoke Start RequestId: 1-abc`, for this turn's batch. */
 export function writeMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string): void {
+  if (interceptor !== undefined && interceptor.marker('FC ' + kind + ' ' + phase + ' RequestId: ' + requestId, requestId)) return;
   if (nativeStdoutWrite === undefined) installHooks();
   pending += 'FC ' + kind + ' ' + phase + ' RequestId: ' + requestId + '\n';
   if (!scheduled) {

@@ -13,6 +13,7 @@ import { formatLogLine, redact } from './logger.js';
 import { writeMarker, writeOut } from './output.js';
 import { createLocalRequestId } from './request-id.js';
 import type { Runtime } from './runtime.js';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from '../rules/timers.js';
 
 /** How often idle connections are closed while draining (a busy one turns idle when its response ends). */
 const IDLE_SWEEP_MS = 25;

@@ -25,6 +25,7 @@ import { writeMarker } from './output.js';
 import { createLocalRequestId } from './request-id.js';
 import type { Runtime } from './runtime.js';
 import { trackWebSocket, type OpenConnection } from './websockets.js';
+import { setTimeout } from '../rules/timers.js';
 
 /** The connection of an upgraded socket, found by the `upgrade` handler's listener. */
 const kConnection = Symbol('fc-container.upgrade');

@@ -13,6 +13,7 @@ import { forgetConnection } from './connections.js';
 import { kAbort, type Context } from './context.js';
 import { writeMarker } from './output.js';
 import type { Runtime } from './runtime.js';
+import { clearTimeout, setTimeout } from '../rules/timers.js';
 
 /** One upgraded connection. */
 export interface OpenConnection {
