@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { createGateway, type Gateway } from './gateway.js';
 import { GATEWAY_DEFAULTS as D, type GatewayOptions } from './options.js';
 import { describeProfile } from './profile-limits.js';
+import { isCheck, runCheckCli } from './check/cli.js';
+import { UsageError } from './usage-error.js';
 
 /** Exit code for a usage error. */
 const EXIT_USAGE = 2;
@@ -68,6 +70,19 @@ Command:
 
 Ctrl-C (or SIGTERM) stops in FC's order: GET /pre-stop (with --pre-stop), SIGTERM, SIGKILL after
 --stop-timeout. A second Ctrl-C kills at once.
+
+Conformance check (--check): starts the command as above (or checks --target), runs FC's contract
+against it and prints one line per check, PASS, WARN, FAIL or SKIP, with the fix for each WARN and
+FAIL; exits 1 when a check FAILs.
+  --check                  run the check instead of the gateway
+  --json                   the report as one JSON document
+  --idle <s>               keep-alive: seconds a connection stays idle, then serves again (default 7)
+  --trickle <s>            an upload whose body trickles in for <s> seconds is read to its end
+  --long                   idle 7, 66 and 960 s (FC keeps connections over 15 min), trickle 310 s
+  --event <file|text>      the event POST /invoke sends (default {})
+  --http, --http-path <p>  also check the HTTP function (GET <p>, default /)
+  (--initializer, --pre-stop, --concurrency N, --timeout, --container-port, --profile and the
+  other options above apply to it)
 `;
 
 function fail(message: string): void {
@@ -75,7 +90,6 @@ function fail(message: string): void {
   process.exitCode = EXIT_USAGE;
 }
 
-class UsageError extends Error {}
 
 function number(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -201,6 +215,7 @@ export function describeGateway(gateway: Gateway): string {
 
 /** Runs `fc-container emulate`; the process keeps running until Ctrl-C/SIGTERM. */
 export async function runEmulateCli(args: readonly string[]): Promise<void> {
+  if (isCheck(args)) return runCheckCli(args, parseEmulateArgs);
   let options: GatewayOptions | 'help';
   try {
     options = parseEmulateArgs(args);
