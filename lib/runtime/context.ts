@@ -3,7 +3,7 @@
  * Node.js runtime, plus the deadline, an abort signal and a logger. Built per request, cheaply:
  * each group of fields is read from the headers on first access only.
  */
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { REDACTED, RequestLogger, type Logger, type LogThreshold } from './logger.js';
 import type { LogTimeFormat } from './log-format.js';
 
