@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer, getContext, interceptOutput, type Handlers, type LimitsPreset, type Limits, type Options, type Profile } from './index.js';
+import { buildFcHeaders } from './rules/fc-headers.js';
 import { releaseCapture, retainCapture, trackCall, untrackCall, type CaptureHooks } from './testing/capture.js';
 import { buildResult, type TestResult } from './testing/result.js';
 import { checkRealTimers } from './testing/timers.js';
@@ -153,29 +154,24 @@ class FunctionClient implements TestClient {
   #fcHeaders(requestId: string, controlPath: string): Record<string, string> {
     const o = this.#options;
     const fn = o.function ?? {};
-    const headers: Record<string, string> = {
-      'x-fc-request-id': requestId,
-      'x-fc-control-path': controlPath,
-      'x-fc-function-name': fn.name ?? 'my-function',
-      'x-fc-function-handler': fn.handler ?? 'index.handler',
-      'x-fc-function-memory': String(fn.memory ?? 512),
-      'x-fc-function-timeout': String(fn.timeout ?? 60),
-      'x-fc-region': o.region ?? 'cn-hangzhou',
-      'x-fc-account-id': o.accountId ?? '123456789',
-      'x-fc-qualifier': o.qualifier ?? 'LATEST',
-      'x-fc-service-name': o.service ?? 'my-service',
-      'x-fc-retry-count': '0',
-    };
-    if (this.#hasInitializer || fn.initializer) {
-      headers['x-fc-function-initializer'] = fn.initializer ?? 'index.initialize';
-      headers['x-fc-initialization-timeout'] = String(fn.initializationTimeout ?? fn.timeout ?? 60);
-    }
-    if (fn.preStop) headers['x-fc-instance-lifecycle-pre-stop-handler'] = fn.preStop;
-    const c = o.credentials;
-    if (c?.accessKeyId) headers['x-fc-access-key-id'] = c.accessKeyId;
-    if (c?.accessKeySecret) headers['x-fc-access-key-secret'] = c.accessKeySecret;
-    if (c?.securityToken) headers['x-fc-security-token'] = c.securityToken;
-    return headers;
+    return buildFcHeaders({
+      requestId,
+      controlPath,
+      functionName: fn.name ?? 'my-function',
+      handler: fn.handler ?? 'index.handler',
+      memory: fn.memory ?? 512,
+      timeout: fn.timeout ?? 60,
+      region: o.region ?? 'cn-hangzhou',
+      accountId: o.accountId ?? '123456789',
+      qualifier: o.qualifier ?? 'LATEST',
+      retryCount: 0,
+      serviceName: o.service ?? 'my-service',
+      initializer: this.#hasInitializer || fn.initializer
+        ? { handler: fn.initializer ?? 'index.initialize', timeout: fn.initializationTimeout ?? fn.timeout ?? 60 }
+        : undefined,
+      preStopHandler: fn.preStop,
+      credentials: o.credentials,
+    });
   }
 
   #listen(): Promise<number> {

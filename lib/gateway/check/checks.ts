@@ -21,7 +21,7 @@ export async function checkIdle(base: URL, o: ResolvedGatewayOptions, seconds: n
   const connection = new RawConnection(socket);
   try {
     await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
-    const first = rawInvoke(base.host, o.timeout, o.initializer);
+    const first = rawInvoke(base.host, o);
     sent.push(first.requestId);
     const status = await connection.send(first.text, o.timeout * 1000);
     if (status >= 300) return result(id, 'FAIL', `POST /invoke answered ${status}; no connection to hold`, fix);
@@ -32,7 +32,7 @@ export async function checkIdle(base: URL, o: ResolvedGatewayOptions, seconds: n
     if (endedAfter !== undefined || connection.ended) {
       return result(id, 'FAIL', `the server closed the idle connection after ${((endedAfter ?? 0) / 1000).toFixed(1)} s; FC reuses it and would get a reset (502)`, fix);
     }
-    const next = rawInvoke(base.host, o.timeout, o.initializer);
+    const next = rawInvoke(base.host, o);
     sent.push(next.requestId);
     const again = await connection.send(next.text, o.timeout * 1000).catch((error: Error) => error);
     if (again instanceof Error) return result(id, 'FAIL', `the connection idle ${seconds} s did not serve the next request: ${again.message}`, fix);
@@ -104,7 +104,7 @@ export async function checkConcurrency(base: URL, o: ResolvedGatewayOptions, eve
   const agents = Array.from({ length: n }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
   try {
     const started = Date.now();
-    const outcomes = await Promise.all(agents.map((agent) => probe(agent, base, 'POST', '/invoke', '/invoke', event, o.timeout, o.initializer, o.timeout * 1000).then((r) => r.status < 300, () => false)));
+    const outcomes = await Promise.all(agents.map((agent) => probe(agent, base, o, 'POST', '/invoke', '/invoke', event, o.timeout * 1000).then((r) => r.status < 300, () => false)));
     const answered = outcomes.filter(Boolean).length;
     if (answered === n) return result('concurrency', 'PASS', `${n} invocations on ${n} connections at once, all answered in ${Date.now() - started} ms`);
     return result('concurrency', 'FAIL', `${n - answered} of ${n} invocations at once were not answered within the function timeout (${o.timeout} s)`, 'Serve requests concurrently (a server that handles one connection at a time cannot take FC\'s instance concurrency); or set instanceConcurrency to 1.');

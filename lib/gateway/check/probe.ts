@@ -1,10 +1,13 @@
 /**
  * The requests the conformance check sends: each on a keep-alive connection of its own agent, as
- * FC's gateway holds them, with FC's headers and a request id of its own, the whole answer read.
+ * FC's gateway holds them, with the headers the gateway sends (fc-headers.ts) and a request id of
+ * its own, the whole answer read.
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { buildFcHeaders } from '../fc-headers.js';
+import type { ResolvedGatewayOptions } from '../options.js';
 
 /** One answer, with the raw header pairs (to count them as FC does) and the socket it came on. */
 export interface ProbeReply {
@@ -17,27 +20,13 @@ export interface ProbeReply {
   reused: boolean;
 }
 
-/** FC's headers on a request to the instance (lib/gateway/fc-headers.ts sends the same on every call). */
-export function buildProbeHeaders(requestId: string, controlPath: string, timeoutSeconds: number, initializer: boolean): Record<string, string> {
-  const headers: Record<string, string> = {
-    'x-fc-request-id': requestId,
-    'x-fc-control-path': controlPath,
-    'x-fc-function-name': 'my-function',
-    'x-fc-function-handler': 'index.handler',
-    'x-fc-function-memory': '512',
-    'x-fc-function-timeout': String(timeoutSeconds),
-    'x-fc-region': 'cn-hangzhou',
-    'x-fc-account-id': '123456789',
-    'x-fc-qualifier': 'LATEST',
-  };
-  if (initializer) headers['x-fc-function-initializer'] = 'index.initialize';
-  return headers;
-}
-
-/** Sends one request on `agent` (to `base`, an origin) and reads the answer; rejects after `timeoutMs`. */
-export function probe(agent: Agent, base: URL, method: string, path: string, controlPath: string, body: Buffer | undefined, timeoutSeconds: number, initializer: boolean, timeoutMs: number): Promise<ProbeReply> {
+/**
+ * Sends one request on `agent` (to `base`, an origin), with the headers the gateway sends for
+ * these options, and reads the answer; rejects after `timeoutMs`.
+ */
+export function probe(agent: Agent, base: URL, o: ResolvedGatewayOptions, method: string, path: string, controlPath: string, body: Buffer | undefined, timeoutMs: number): Promise<ProbeReply> {
   const requestId = randomUUID();
-  const headers = buildProbeHeaders(requestId, controlPath, timeoutSeconds, initializer);
+  const headers = buildFcHeaders({ options: o }, requestId, controlPath);
   if (body !== undefined) headers['content-type'] = 'application/octet-stream';
   return new Promise<ProbeReply>((resolve, reject) => {
     const req = httpRequest({ host: base.hostname, port: base.port, method, path, headers, agent }, (res) => {
@@ -121,9 +110,9 @@ export class RawConnection {
 }
 
 /** An invocation as raw bytes, FC's headers included. */
-export function rawInvoke(host: string, timeoutSeconds: number, initializer: boolean): { text: string; requestId: string } {
+export function rawInvoke(host: string, o: ResolvedGatewayOptions): { text: string; requestId: string } {
   const requestId = randomUUID();
-  const headers = buildProbeHeaders(requestId, '/invoke', timeoutSeconds, initializer);
+  const headers = buildFcHeaders({ options: o }, requestId, '/invoke');
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
   return { text: `POST /invoke HTTP/1.1\r\nhost: ${host}\r\n${lines.join('\r\n')}\r\ncontent-length: 2\r\n\r\n{}`, requestId };
 }

@@ -97,7 +97,7 @@ export async function runCheck(o: ResolvedGatewayOptions, c: CheckOptions): Prom
     const rawIds: string[] = [];
     const timeoutMs = o.timeout * 1000;
     const send = async (agent: Agent, method: string, path: string, controlPath: string, body?: Buffer): Promise<ProbeReply> => {
-      const reply = await probe(agent, base, method, path, controlPath, body, o.timeout, o.initializer, timeoutMs);
+      const reply = await probe(agent, base, o, method, path, controlPath, body, timeoutMs);
       replies.push(reply);
       return reply;
     };
@@ -145,7 +145,7 @@ export async function runCheck(o: ResolvedGatewayOptions, c: CheckOptions): Prom
     if (o.preStop) {
       const stopAgent = new Agent({ keepAlive: false });
       try {
-        const reply = await probe(stopAgent, base, 'GET', '/pre-stop', '/pre-stop', undefined, o.preStopTimeout, false, o.preStopTimeout * 1000);
+        const reply = await probe(stopAgent, base, o, 'GET', '/pre-stop', '/pre-stop', undefined, o.preStopTimeout * 1000);
         results.push(result('pre-stop', reply.status < 300 ? 'PASS' : 'FAIL', `GET /pre-stop answered ${reply.status}`, fix('pre-stop')));
       } catch (error) {
         results.push(result('pre-stop', 'FAIL', `GET /pre-stop: ${(error as Error).message}`, fix('pre-stop')));
