@@ -41,8 +41,8 @@ function handshake(extra = '', path = '/chat'): string {
   return `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`;
 }
 
-test('Node style through `fc-container serve`: echo, the handshake\'s own headers kept and FC\'s hidden ones not, markers around the connection', async (t) => {
-  const server = await spawnServer(join(FIXTURES, 'ws-node.mjs'));
+test('Node style through `fc-container serve --async-context`: echo, getContext() in the handler, the handshake\'s own headers kept and FC\'s hidden ones not, markers around the connection', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'ws-node.mjs'), ['--async-context']);
   t.after(() => server.kill('SIGKILL'));
   const ws = await connect(`ws://127.0.0.1:${server.port}/chat`, { 'x-fc-request-id': 'ws-node-1', 'accept-encoding': 'gzip' });
   assert.equal(await ask(ws, 'ping'), 'echo ping');
@@ -50,7 +50,8 @@ test('Node style through `fc-container serve`: echo, the handshake\'s own header
   const headers = JSON.parse(await ask(ws, 'headers')) as string[];
   for (const name of ['connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version']) assert.ok(headers.includes(name), name);
   assert.ok(!headers.includes('accept-encoding'));
-  assert.match(server.stdout(), /FC Invoke Start RequestId: ws-node-1\n/);
+  // A connection's markers may wait up to MARKER_LINGER_MS to share a write.
+  await server.waitForOutput(/FC Invoke Start RequestId: ws-node-1\n/);
   assert.doesNotMatch(server.stdout(), /FC Invoke End RequestId: ws-node-1/);
   ws.close();
   await server.waitForOutput(/FC Invoke End RequestId: ws-node-1\n/);
@@ -87,6 +88,23 @@ test('a handshake over the header or the path limit: FC\'s 400 JSON on the socke
   const ws = await connect(`ws://127.0.0.1:${port}/chat`);
   ws.close();
   assert.equal(calls, 2);
+});
+
+test('the upgrade handler gets its context as the fourth argument; getContext() in it follows asyncContext, as in an HTTP handler', async (t) => {
+  for (const asyncContext of [false, true]) {
+    const seen: [string, string | undefined][] = [];
+    const wss = new WebSocketServer({ noServer: true });
+    const { port } = await listen(t, {
+      upgrade: (req, socket, head, context) => {
+        seen.push([context.requestId, getContext()?.requestId]);
+        wss.handleUpgrade(req, socket, head, (ws) => ws.close(1000));
+      },
+    }, { asyncContext });
+    const ws = await connect(`ws://127.0.0.1:${port}/`, { 'x-fc-request-id': `arg-${asyncContext}` });
+    const [code] = await once(ws, 'close') as [number];
+    assert.equal(code, 1000);
+    assert.deepEqual(seen, [[`arg-${asyncContext}`, asyncContext ? 'arg-true' : undefined]]);
+  }
 });
 
 test('a listener runs inside the connection\'s context, without asyncContext: getContext() there and in what it starts', async (t) => {

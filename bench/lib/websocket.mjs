@@ -1,9 +1,10 @@
 // WebSocket handshakes: ws-raw (node:http handing upgrades to ws by hand) against ws-fc-container
 // (the same app behind serve({ upgrade }), FC's rules and markers on each handshake). Every
 // handshake is a fresh TCP connection, one message echoed, a close, from `connections` loops in
-// ws-load.mjs (its own process, on the load core). A fresh server per variant per round, rounds
-// interleaved and alternating in order, as in the throughput section; the server's CPU time per
-// handshake comes from /proc, as its CPU time per request does there.
+// ws-load.mjs (its own process, on the load core, a bare-TCP client light enough that the server
+// core sets the rate). Fresh servers every round, both loaded at once by a client each
+// (WS_SLICES); the server's CPU time per handshake comes from /proc, as its CPU time per request
+// does in the throughput section.
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { ROOT, WS_VARIANTS } from './config.mjs';
 import { launch, shutdown, describeExit } from './server.mjs';
 import { readCpuTime, snapshotMachineCpu, foreignCpuSeconds, runCommand, waitForText } from './procs.mjs';
-import { waitForQuiet, measureUndisturbed } from './quiet.mjs';
+import { waitForQuiet } from './quiet.mjs';
 import { roundTrip } from './ws-load.mjs';
 import { median, spread } from './stats.mjs';
 
@@ -37,67 +38,119 @@ async function runClient(ctx, port, seconds) {
   return JSON.parse(line.slice(7));
 }
 
-/** One measurement, with the server's CPU time and the machine's other load over it. */
-async function measureOnce(ctx, proc) {
-  const { config } = ctx;
+/**
+ * Measurements per round. In each, both servers are loaded at once, each by its own client: the
+ * two servers share the server core and the two clients the load core, so the pair's CPU times
+ * per handshake are taken over the same seconds on the same cores. On this shared VM a core's
+ * speed drifts by 20-40% over seconds; back-to-back runs took that drift as the variants'
+ * difference, alternating slices of a second still saw 10%, and at once two copies of the same
+ * server measure within 3% of each other.
+ */
+export const WS_SLICES = 2;
+
+/** One measurement: both clients at once, each server's CPU time and handshakes over it, and the machine's other load. */
+async function measureTogether(ctx, procs, seconds) {
   await waitForQuiet(ctx);
   const machineBefore = snapshotMachineCpu();
-  const cpuBefore = readCpuTime(proc.pid);
-  // The client exits once its last connection has closed, so the server's work for every
-  // handshake counted is done when its CPU time is read again.
-  const r = await runClient(ctx, proc.port, config.duration);
-  const cpuAfter = readCpuTime(proc.pid);
+  const before = procs.map((proc) => readCpuTime(proc.pid));
+  // Each client exits once its last connection has closed, so its server's work for every
+  // handshake counted is done when the CPU times are read again.
+  const runs = await Promise.allSettled(procs.map((proc) => runClient(ctx, proc.port, seconds)));
+  const after = procs.map((proc) => readCpuTime(proc.pid));
   const machineAfter = snapshotMachineCpu();
-  const cpu = cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system;
-  r.rate = r.handshakes / r.seconds;
-  r.cpuUsPerHandshake = r.handshakes ? (cpu * 1e6) / r.handshakes : NaN;
-  r.userUsPerHandshake = r.handshakes ? ((cpuAfter.user - cpuBefore.user) * 1e6) / r.handshakes : NaN;
-  r.cpuBusy = cpu / r.seconds;
-  r.foreign = foreignCpuSeconds(machineBefore, machineAfter, cpu) / (r.seconds * availableParallelism());
-  const attempted = r.handshakes + r.errors;
-  if (r.handshakes === 0) r.error = `no handshake completed${r.firstError ? `: ${r.firstError}` : ''}`;
-  else if (r.errors > MAX_FAILED_SHARE * attempted) r.error = `${r.errors} of ${attempted} connections failed: ${r.firstError}`;
+  const cpu = procs.map((_, i) => after[i].user - before[i].user + after[i].system - before[i].system);
+  const seconds_ = Math.max(...runs.map((r) => (r.status === 'fulfilled' ? r.value.seconds : 0)));
+  const foreign = foreignCpuSeconds(machineBefore, machineAfter, cpu.reduce((a, b) => a + b, 0)) / (seconds_ * availableParallelism());
+  return runs.map((r, i) => (r.status === 'rejected'
+    ? { error: r.reason.message.split('\n')[0] }
+    : { ...r.value, cpu: cpu[i], user: after[i].user - before[i].user, foreign }));
+}
+
+/** A variant's round from its slices: totals, and CPU per handshake over all of them. */
+function combineSlices(slices) {
+  const sum = (key) => slices.reduce((a, r) => a + r[key], 0);
+  const handshakes = sum('handshakes');
+  const seconds = sum('seconds');
+  const errors = sum('errors');
+  const r = {
+    handshakes, errors, seconds,
+    firstError: slices.find((x) => x.firstError)?.firstError,
+    rate: handshakes / seconds,
+    cpuUsPerHandshake: handshakes ? (sum('cpu') * 1e6) / handshakes : NaN,
+    userUsPerHandshake: handshakes ? (sum('user') * 1e6) / handshakes : NaN,
+    cpuBusy: sum('cpu') / seconds,
+    p50: median(slices.map((x) => x.p50)),
+    p99: median(slices.map((x) => x.p99)),
+    foreign: Math.max(...slices.map((x) => x.foreign)),
+    attempts: 1,
+  };
+  const attempted = handshakes + errors;
+  if (handshakes === 0) r.error = `no handshake completed${r.firstError ? `: ${r.firstError}` : ''}`;
+  else if (errors > MAX_FAILED_SHARE * attempted) r.error = `${errors} of ${attempted} connections failed: ${r.firstError}`;
   return r;
 }
 
-/** One round for one variant: start, check one echo, warm up, measure, stop. */
-async function runOne(ctx, variant, round) {
+/**
+ * One round: both servers started, each checked with one `ws` echo, both warmed up and measured
+ * at once ({@link WS_SLICES} times), then stopped. Returns a result per variant.
+ */
+async function runRound(ctx, round) {
   const { config } = ctx;
-  const proc = await launch(ctx, variant, `ws${round}`);
-  let result;
-  let handshakes = 0;
-  let logBytes = 0;
+  const procs = [];
+  const results = {};
+  const handshakes = {};
   try {
-    try {
-      await waitForText(proc.logPath, `ready ${variant.name}`, { timeoutMs: 15_000, proc });
-      await roundTrip(`ws://127.0.0.1:${proc.port}/`, { timeoutMs: 5000 });
-      handshakes++;
-    } catch (error) {
-      return { error: `did not echo: ${error.message.split('\n')[0]}${proc.isDead() ? `; ${describeExit(proc)}` : ''}` };
+    for (const variant of WS_VARIANTS) {
+      const proc = await launch(ctx, variant, `ws${round}`);
+      procs.push(proc);
+      handshakes[variant.name] = 0;
+      try {
+        await waitForText(proc.logPath, `ready ${variant.name}`, { timeoutMs: 15_000, proc });
+        await roundTrip(`ws://127.0.0.1:${proc.port}/`, { timeoutMs: 5000 });
+        handshakes[variant.name]++;
+      } catch (error) {
+        results[variant.name] = { error: `did not echo: ${error.message.split('\n')[0]}${proc.isDead() ? `; ${describeExit(proc)}` : ''}` };
+      }
     }
-    if (config.warmup > 0) handshakes += (await runClient(ctx, proc.port, config.warmup)).handshakes;
-    result = await measureUndisturbed(ctx, {
-      label: `websocket: ${variant.name}`,
-      measure: () => measureOnce(ctx, proc),
-      isDead: proc.isDead,
-      onAttempt: (r) => { if (Number.isFinite(r.handshakes)) handshakes += r.handshakes; },
-    });
-    if (proc.isDead()) result = { error: describeExit(proc) };
+    const live = procs.filter((proc) => !results[proc.variant.name]);
+    if (config.warmup > 0) {
+      const warmed = await Promise.all(live.map((proc) => runClient(ctx, proc.port, config.warmup)));
+      warmed.forEach((r, i) => { handshakes[live[i].variant.name] += r.handshakes; });
+    }
+    const slices = Object.fromEntries(live.map((proc) => [proc.variant.name, []]));
+    for (let k = 0; k < WS_SLICES && live.every((proc) => !proc.isDead()); k++) {
+      const measured = await measureTogether(ctx, live, config.duration);
+      measured.forEach((r, i) => {
+        const { name } = live[i].variant;
+        if (r.error) results[name] ??= { error: r.error };
+        else {
+          handshakes[name] += r.handshakes;
+          slices[name].push(r);
+        }
+      });
+    }
+    for (const proc of live) {
+      if (proc.isDead()) results[proc.variant.name] = { error: describeExit(proc) };
+      else results[proc.variant.name] ??= combineSlices(slices[proc.variant.name]);
+    }
   } finally {
-    logBytes = await shutdown(ctx, proc);
+    for (const proc of procs) {
+      const logBytes = await shutdown(ctx, proc);
+      const r = results[proc.variant.name];
+      // Markers: a Start and an End line per connection (the check's and the warm-up's included).
+      if (r && !r.error) r.logBytesPerHandshake = handshakes[proc.variant.name] ? logBytes / handshakes[proc.variant.name] : 0;
+    }
   }
-  // Markers: a Start and an End line per connection (the check's and the warm-up's included).
-  if (!result.error) result.logBytesPerHandshake = handshakes ? logBytes / handshakes : 0;
-  return result;
+  return results;
 }
 
 export async function measureWebSocket(ctx) {
   const { config } = ctx;
   const perRound = Object.fromEntries(WS_VARIANTS.map((v) => [v.name, []]));
-  const backward = [...WS_VARIANTS].reverse();
   for (let round = 0; round < config.rounds; round++) {
-    for (const variant of round % 2 === 0 ? WS_VARIANTS : backward) {
-      const r = await runOne(ctx, variant, round);
+    const results = await runRound(ctx, round);
+    for (const variant of WS_VARIANTS) {
+      const r = results[variant.name] ?? { error: 'not run' };
       perRound[variant.name][round] = r;
       ctx.progress(`websocket: round ${round + 1}/${config.rounds} ${variant.name}: ${r.error
         ? `FAILED (${r.error.slice(0, 120)})`

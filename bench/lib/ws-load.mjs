@@ -2,8 +2,8 @@
 // like wrk or autocannon. Two modes:
 //   node ws-load.mjs <url> <connections> <seconds>
 //     the websocket section's: `connections` loops, each opening one WebSocket after another (a
-//     fresh TCP connection each: handshake, one message and its echo, close); one `WSJSON {...}`
-//     line at the end.
+//     fresh TCP connection each: handshake, one message and its echo, close), with the bare-TCP
+//     client of ws-handshakes.mjs; one `WSJSON {...}` line at the end.
 //   node ws-load.mjs <url> <connections> <seconds> echo <bytes>
 //     the relay section's: `connections` long-lived WebSockets, each sending a <bytes>-byte binary
 //     message and awaiting its echo in a loop. It prints `WSOPEN` once every connection is open
@@ -14,8 +14,8 @@
 // The orchestrator imports roundTrip() and echoOnce() for its checks that a server echoes.
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { handshakeScript, rawRoundTrip } from './ws-handshakes.mjs';
 
 /** The one message each connection sends; the server must echo it as is. */
 export const MESSAGE = 'fc-container bench';
@@ -64,29 +64,37 @@ function percentile(sortedValues, p) {
 
 /**
  * Runs the loops until `seconds` have passed, then lets the connections in flight finish (so the
- * server's CPU time read after this process exits covers exactly the handshakes counted).
+ * server's CPU time read after this process exits covers exactly the handshakes counted). Each
+ * loop's connections are ws-handshakes.mjs's bare-TCP ones, checked byte for byte.
  * Returns { handshakes, errors, firstError, seconds, p50, p99 (handshake ms), totalP50 }.
  */
 export async function runWsLoad(url, connections, seconds) {
+  const { hostname, port } = new URL(url);
+  const script = handshakeScript(hostname, Number(port), MESSAGE);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const handshakeMs = [];
   const totalMs = [];
   let errors = 0;
   let firstError;
-  const loop = async () => {
-    while (performance.now() < deadline) {
-      try {
-        const r = await roundTrip(url);
-        handshakeMs.push(r.handshakeMs);
-        totalMs.push(r.totalMs);
-      } catch (error) {
-        errors++;
-        firstError ??= `${error.code ?? ''} ${error.message}`.trim();
-        await sleep(1); // a refusing server must not turn the loop into a busy spin
-      }
-    }
-  };
+  const loop = () => new Promise((resolve) => {
+    const next = () => {
+      if (performance.now() >= deadline) return resolve();
+      rawRoundTrip(script, (error, handshake, total) => {
+        if (error) {
+          errors++;
+          firstError ??= `${error.code ?? ''} ${error.message}`.trim();
+          // A refusing server must not turn the loop into a busy spin.
+          setTimeout(next, 1);
+          return;
+        }
+        handshakeMs.push(handshake);
+        totalMs.push(total);
+        next();
+      });
+    };
+    next();
+  });
   await Promise.all(Array.from({ length: connections }, loop));
   const elapsed = (performance.now() - started) / 1000;
   handshakeMs.sort((a, b) => a - b);

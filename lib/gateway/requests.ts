@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { drainRequest, readBody } from '../rules/body.js';
 import { FC_COMMON_ERROR, GatewayError, UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
-import { scanRequestHeaders, type RequestHeaderScan } from '../rules/headers.js';
+import { scanRequestHeaders, type RequestHeaderScan } from '../rules/request-headers.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import { acceptAsync, ASYNC_PAYLOAD_LIMIT, createAsyncPayloadError, isAsyncRequest } from './async-invocation.js';
 import { describeCall } from './call.js';

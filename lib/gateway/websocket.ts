@@ -11,7 +11,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../rules/errors.js';
-import { scanRequestHeaders, type RequestHeaderScan } from '../rules/headers.js';
+import { scanRequestHeaders, type RequestHeaderScan } from '../rules/request-headers.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import { describeCall } from './call.js';
 import { buildFcHeaders } from './fc-headers.js';

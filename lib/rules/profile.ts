@@ -8,7 +8,8 @@
  * not set `x-fc-*` but `x-fc-status`, `connection`, `content-length`, `date`, `keep-alive` or
  * `server`. In every profile the runtime owns the framing (`content-length`, `transfer-encoding`).
  */
-import { classifyResponseHeader, FORBIDDEN_RESPONSE_HEADERS, HIDDEN_REQUEST_HEADERS, isForbiddenResponseHeader, type ResponseHeaderClass } from './headers.js';
+import { classifyResponseHeader, FORBIDDEN_RESPONSE_HEADERS, isForbiddenResponseHeader, type ResponseHeaderClass } from './headers.js';
+import { HIDDEN_REQUEST_HEADERS } from './request-headers.js';
 import { DEFAULT_LIMITS, FC3_LIMITS, type Limits } from './limits.js';
 
 /** A platform generation's name. */

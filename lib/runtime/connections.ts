@@ -23,7 +23,8 @@ export function trackConnections(server: Server): void {
 
 function onConnection(this: TrackedServer, socket: Socket): void {
   this[kOpen]!.add(socket);
-  socket.once('close', onClose);
+  // `on`, not `once`: a socket closes once, and once() allocates a wrapper per connection.
+  socket.on('close', onClose);
 }
 
 function onClose(this: ServedSocket): void {

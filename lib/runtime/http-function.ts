@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { guardRequestBody, holdConnectionOpen } from '../rules/body.js';
 import { GatewayError, type LimitError } from '../rules/errors.js';
-import { hideRequestHeaders } from '../rules/headers.js';
+import { hideRequestHeaders } from '../rules/request-headers.js';
 import { stripBasePath } from './control-paths.js';
 import { failInvocation } from './failures.js';
 import { armTimeout } from './function-timeout.js';

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Context, type ContextSource } from './context.js';
-import type { RequestHeaderScan } from '../rules/headers.js';
+import type { RequestHeaderScan } from '../rules/request-headers.js';
 import { ROUTE_HTTP, ROUTE_INITIALIZE, type Route } from './control-paths.js';
 import type { Runtime } from './runtime.js';
 

@@ -22,7 +22,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../rules/body.js';
 import { createExpectationError, FunctionError } from '../rules/errors.js';
-import { scanRequestHeaders } from '../rules/headers.js';
+import { scanRequestHeaders } from '../rules/request-headers.js';
 import { resolveControlPath, ROUTE_INITIALIZE, ROUTE_INVOKE, ROUTE_PRE_FREEZE, ROUTE_PRE_STOP } from './control-paths.js';
 import { EMPTY_EVENT, onEventBody, runEvent, runHook, runInitialize } from './event-functions.js';
 import { failInvocation } from './failures.js';

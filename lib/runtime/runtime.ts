@@ -51,6 +51,7 @@ export class Runtime implements ContextRuntime {
   readonly hiddenNameLengths: ReadonlySet<number>;
   /** The same, but for a WebSocket handshake, whose own `Connection` and `Upgrade` reach the app. */
   readonly hiddenUpgradeHeaders: ReadonlySet<string>;
+  readonly hiddenUpgradeNameLengths: ReadonlySet<number>;
   /** The open WebSocket connections (websockets.ts), closed by the runtime at shutdown. */
   readonly websockets = new Set<OpenConnection>();
   /** The profile's response headers a function cannot set (besides `x-fc-*` but `x-fc-status`). */
@@ -83,6 +84,7 @@ export class Runtime implements ContextRuntime {
     this.hiddenRequestHeaders = profile.hiddenRequestHeaders;
     this.hiddenNameLengths = new Set([...profile.hiddenRequestHeaders].map((name) => name.length));
     this.hiddenUpgradeHeaders = new Set([...profile.hiddenRequestHeaders].filter((name) => name !== 'connection' && name !== 'upgrade'));
+    this.hiddenUpgradeNameLengths = new Set([...this.hiddenUpgradeHeaders].map((name) => name.length));
     this.forbiddenResponseHeaders = profile.forbiddenResponseHeaders;
     this.logTime = profile.name === 'fc3' ? formatSpacedTime : formatIsoTime;
     this.consoleThreshold = profile.name === 'fc3' ? options.logLevel : undefined;

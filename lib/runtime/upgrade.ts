@@ -10,10 +10,11 @@
  * (`listenerCount` and `removeListener` report what the app did). The `upgrade` handler is the
  * one listener the runtime adds, and only when it is given.
  */
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { describeError, GatewayError } from '../rules/errors.js';
-import { hideRequestHeaders, scanRequestHeaders } from '../rules/headers.js';
+import { hasAnyHeader, hideRequestHeaders, scanRequestHeaders, type RequestHeaderScan } from '../rules/request-headers.js';
 import { CLIENT_ERROR_LINGER_MS } from '../rules/client-error.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import { getContextStorage } from './async-context.js';
@@ -21,15 +22,12 @@ import { Context } from './context.js';
 import { stripBasePath } from './control-paths.js';
 import { redact } from '../rules/redact.js';
 import type { UpgradeHandler } from './handlers.js';
-import { writeMarker } from './output.js';
+import { queueMarker, writeMarker } from './output.js';
 import { createLocalRequestId } from './request-id.js';
 import type { Runtime } from './runtime.js';
-import { trackWebSocket, type OpenConnection } from './websockets.js';
+import { connectionOf, trackWebSocket } from './websockets.js';
 import { setTimeout } from '../rules/timers.js';
 
-/** The connection of an upgraded socket, found by the `upgrade` handler's listener. */
-const kConnection = Symbol('fc-container.upgrade');
-type UpgradedSocket = Duplex & { [kConnection]?: OpenConnection };
 
 /** Installs FC's rules on the server's upgrades, and the `upgrade` handler if given. */
 export function installUpgrades(server: Server, runtime: Runtime, handler: UpgradeHandler | undefined): void {
@@ -38,22 +36,23 @@ export function installUpgrades(server: Server, runtime: Runtime, handler: Upgra
     if (event !== 'upgrade' || wrapped) return;
     wrapped = true;
     server.removeListener('newListener', wrap);
-    wrapEmit(server, runtime);
+    wrapEmit(server, runtime, handler ? 1 : 0);
   };
   server.on('newListener', wrap);
   if (handler) {
-    server.on('upgrade', (req: IncomingMessage, socket: UpgradedSocket, head: Buffer) => {
-      return handler(req, socket, head, socket[kConnection]!.context);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      return handler(req, socket, head, connectionOf(socket)!.context);
     });
   }
 }
 
-function wrapEmit(server: Server, runtime: Runtime): void {
+function wrapEmit(server: Server, runtime: Runtime, own: number): void {
   const emit = server.emit;
-  server.emit = function emitWithRules(this: Server, event: string | symbol): boolean {
+  // Named parameters, not a destructured `arguments` (an iterator per event): every event of the
+  // server passes here, and the others go on untouched.
+  server.emit = function emitWithRules(this: Server, event: string | symbol, req: unknown, socket: unknown, head: unknown): boolean {
     if (event !== 'upgrade') return Reflect.apply(emit, this, arguments) as boolean;
-    const [, req, socket, head] = arguments as unknown as [string, IncomingMessage, UpgradedSocket, Buffer];
-    void onUpgrade(runtime, emit, this, req, socket, head);
+    onUpgrade(runtime, emit, this, own, req as IncomingMessage, socket as Duplex, head as Buffer);
     return true;
   } as Server['emit'];
 }
@@ -63,17 +62,21 @@ function isWebSocket(req: IncomingMessage): boolean {
   return req.method === 'GET' && (req.headers.upgrade ?? '').trim().toLowerCase() === 'websocket';
 }
 
-async function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server, req: IncomingMessage, socket: UpgradedSocket, head: Buffer<ArrayBufferLike>): Promise<void> {
+/**
+ * FC's rules on one handshake, then the listeners. Synchronous unless the Initializer has yet to
+ * run: no promise per connection on the common path.
+ */
+function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server, own: number, req: IncomingMessage, socket: Duplex, head: Buffer<ArrayBufferLike>): void {
   // Node removed its own 'error' listener before emitting: without one, a reset would crash.
   socket.on('error', destroySocket);
-  const scan = {
+  const scan: RequestHeaderScan = {
     headerBytes: 0, controlPath: '', requestId: '', basePath: '', functionTimeout: 0, initializationTimeout: 0,
     contentLength: -1, chunked: false, hasHost: false, hasHiddenHeaders: false,
   };
   scanRequestHeaders(req.rawHeaders, scan, runtime.hiddenRequestHeaders, runtime.hiddenNameLengths);
   const requestId = scan.requestId || createLocalRequestId();
   const markers = runtime.options.markers;
-  if (markers) writeMarker('Invoke', 'Start', requestId);
+  if (markers) queueMarker('Invoke', 'Start', requestId);
   const url = req.url ?? '/';
   const refusal = runtime.draining ? new GatewayError('FC_SHUTTING_DOWN', 'The function is shutting down')
     : !isWebSocket(req) ? new GatewayError('FC_BAD_REQUEST', `Malformed HTTP request (Upgrade "${req.headers.upgrade ?? ''}" is not supported; only WebSocket is)`)
@@ -84,29 +87,50 @@ async function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server,
     return;
   }
   // The handshake's own headers (Connection, Upgrade, Sec-WebSocket-*) reach the app; the rest
-  // that FC never forwards do not.
-  if (scan.hasHiddenHeaders) hideRequestHeaders(req, runtime.hiddenUpgradeHeaders);
+  // that FC never forwards do not. The scan flags the handshake's own too, so look again before
+  // rebuilding the headers.
+  if (scan.hasHiddenHeaders && hasAnyHeader(req.rawHeaders, runtime.hiddenUpgradeHeaders, runtime.hiddenUpgradeNameLengths)) hideRequestHeaders(req, runtime.hiddenUpgradeHeaders);
   if (scan.basePath && runtime.options.stripBasePath) req.url = stripBasePath(url, scan.basePath);
   const context = new Context({
     headers: req.headers, res: socket, runtime, requestId, controlPath: scan.controlPath, basePath: scan.basePath,
     functionTimeout: scan.functionTimeout, startedAt: Date.now(),
   });
-  const connection = trackWebSocket(runtime, socket, context, requestId);
-  socket[kConnection] = connection;
+  trackWebSocket(runtime, socket, context, requestId, scan.functionTimeout);
+  const storage = storageFor(runtime, server, own);
   const { gate } = runtime;
   if (gate !== undefined && !gate.payload) {
-    try {
-      await getContextStorage().run(context, runGate, gate, context);
-    } catch (error) {
-      if (!socket.destroyed) sendOnSocket(socket, 500, describeFailure(error, context), requestId);
-      return;
-    }
-    // The client left while the Initializer ran: nobody to hand the socket to.
-    if (socket.destroyed) return;
+    void runGateThenEmit(gate, storage, emit, server, req, socket, head, context, requestId);
+    return;
   }
-  // The listeners run inside the connection's context: getContext() works there, with or
-  // without asyncContext, and in everything they start.
-  getContextStorage().run(context, callEmit, emit, server, req, socket, head);
+  if (storage === undefined) callEmit(emit, server, req, socket, head);
+  else storage.run(context, callEmit, emit, server, req, socket, head);
+}
+
+/**
+ * Where the listeners run. The app's own `'upgrade'` listeners get no context argument, so they
+ * run inside the connection's context (an AsyncLocalStorage): `getContext()` works there, with
+ * or without `asyncContext`, and in everything they start. The `upgrade` handler alone gets the
+ * context as its fourth argument, and `getContext()` in it follows `asyncContext`, as in an HTTP
+ * handler: on Node 20 a storage once used puts async hooks on every callback of the process, which
+ * cost about a tenth of a handshake's CPU (bench: websocket), so the runtime uses one only where
+ * nothing else reaches the context. `own` is 1 when the runtime added the handler's listener.
+ */
+function storageFor(runtime: Runtime, server: Server, own: number): AsyncLocalStorage<Context> | undefined {
+  return runtime.storage ?? (server.listenerCount('upgrade') > own ? getContextStorage() : undefined);
+}
+
+/** The Initializer first (once per instance), then the listeners; the client may leave meanwhile. */
+async function runGateThenEmit(gate: NonNullable<Runtime['gate']>, storage: AsyncLocalStorage<Context> | undefined, emit: Server['emit'], server: Server, req: IncomingMessage, socket: Duplex, head: Buffer<ArrayBufferLike>, context: Context, requestId: string): Promise<void> {
+  try {
+    await (storage === undefined ? gate.run(context) : storage.run(context, runGate, gate, context));
+  } catch (error) {
+    if (!socket.destroyed) sendOnSocket(socket, 500, describeFailure(error, context), requestId);
+    return;
+  }
+  // The client left while the Initializer ran: nobody to hand the socket to.
+  if (socket.destroyed) return;
+  if (storage === undefined) callEmit(emit, server, req, socket, head);
+  else storage.run(context, callEmit, emit, server, req, socket, head);
 }
 
 function runGate(gate: NonNullable<Runtime['gate']>, context: Context): Promise<unknown> {
@@ -115,10 +139,10 @@ function runGate(gate: NonNullable<Runtime['gate']>, context: Context): Promise<
 
 function callEmit(emit: Server['emit'], server: Server, req: IncomingMessage, socket: Duplex, head: Buffer<ArrayBufferLike>): void {
   try {
-    Reflect.apply(emit, server, ['upgrade', req, socket, head]);
+    (emit as (this: Server, ...args: unknown[]) => boolean).call(server, 'upgrade', req, socket, head);
   } catch (error) {
     // A listener that throws: the connection is the function's failure (as an HTTP function's 500).
-    const connection = (socket as UpgradedSocket)[kConnection]!;
+    const connection = connectionOf(socket)!;
     if (!socket.destroyed) sendOnSocket(socket, 500, describeFailure(error, connection.context), connection.requestId);
   }
 }

@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { forgetConnection } from './connections.js';
 import { kAbort, type Context } from './context.js';
-import { writeMarker } from './output.js';
+import { queueMarker } from './output.js';
 import type { Runtime } from './runtime.js';
 import { clearTimeout, setTimeout } from '../rules/timers.js';
 
@@ -20,6 +20,7 @@ export interface OpenConnection {
   readonly socket: Duplex;
   readonly context: Context;
   readonly requestId: string;
+  readonly runtime: Runtime;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -29,19 +30,36 @@ const CLOSE_GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]);
 export const WEBSOCKET_CLOSE_GRACE_MS = 200;
 export const WEBSOCKET_CLOSE_WAIT_MS = 500;
 
-/** Follows an upgraded socket until it closes; arms the function timeout when FC sent one. */
-export function trackWebSocket(runtime: Runtime, socket: Duplex, context: Context, requestId: string): OpenConnection {
-  const connection: OpenConnection = { socket, context, requestId, timer: undefined };
+/** The connection an upgraded socket carries, for its close listener and the `upgrade` handler. */
+const kConnection = Symbol('fc-container.websocket');
+type TrackedSocket = Duplex & { [kConnection]?: OpenConnection };
+
+/**
+ * Follows an upgraded socket until it closes; arms the function timeout when FC sent one
+ * (`seconds`, `x-fc-function-timeout` as the header scan read it; 0 for none).
+ */
+export function trackWebSocket(runtime: Runtime, socket: Duplex, context: Context, requestId: string, seconds: number): OpenConnection {
+  const connection: OpenConnection = { socket, context, requestId, runtime, timer: undefined };
   runtime.websockets.add(connection);
   forgetConnection(socket as Socket);
-  const seconds = context.function.timeout;
   if (seconds > 0) connection.timer = setTimeout(onDeadline, seconds * 1000, connection);
-  socket.once('close', () => {
-    clearTimeout(connection.timer);
-    runtime.websockets.delete(connection);
-    if (runtime.options.markers) writeMarker('Invoke', 'End', requestId);
-  });
+  (socket as TrackedSocket)[kConnection] = connection;
+  // One shared listener, the connection found on the socket, and `on`, not `once` (a socket
+  // closes once): nothing allocated per connection.
+  socket.on('close', onWebSocketClose);
   return connection;
+}
+
+/** The connection `socket` carries, once {@link trackWebSocket} has taken it. */
+export function connectionOf(socket: Duplex): OpenConnection | undefined {
+  return (socket as TrackedSocket)[kConnection];
+}
+
+function onWebSocketClose(this: TrackedSocket): void {
+  const connection = this[kConnection]!;
+  clearTimeout(connection.timer);
+  connection.runtime.websockets.delete(connection);
+  if (connection.runtime.options.markers) queueMarker('Invoke', 'End', connection.requestId, connection.runtime.websockets.size === 0);
 }
 
 function onDeadline(connection: OpenConnection): void {
