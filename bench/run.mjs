@@ -20,6 +20,7 @@ import { measureThroughput } from './lib/throughput.mjs';
 import { measureWebSocket } from './lib/websocket.mjs';
 import { measureTesting } from './lib/testing.mjs';
 import { measureRelay } from './lib/relay.mjs';
+import { measurePairs } from './lib/pairs.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
 import { renderReport } from './lib/report.mjs';
 
@@ -89,7 +90,7 @@ export async function runBench(overrides = {}) {
   if (!pin) results.notes.push(`Not pinned (taskset ${canPin(cores) ? 'failed' : `unavailable or only ${cores} core(s)`}): the server and the load generator share cores, numbers are noisier.`);
 
   try {
-    if (config.sections.includes('throughput')) {
+    if (config.sections.includes('throughput') || config.sections.includes('pairs')) {
       ctx.loadgen = detectLoadGenerator(ROOT, config.loadgen);
     }
     const machine = {
@@ -129,6 +130,11 @@ export async function runBench(overrides = {}) {
       for (const t of results.throughput) {
         for (const r of t.rows) if (r.failed) results.notes.push(`${r.name} failed ${t.title}: ${r.errors.join('; ').slice(0, 300)}`);
       }
+    }
+    if (config.sections.includes('pairs')) {
+      progress(`pairs: the targets' variants loaded at once (${ctx.loadgen.version})`);
+      results.pairs = await section('pairs', () => measurePairs(ctx));
+      for (const p of results.pairs) if (p.failed) results.notes.push(`${p.a} / ${p.b} failed ${p.title}: ${p.errors.join('; ').slice(0, 300)}`);
     }
     if (config.sections.includes('websocket')) {
       progress('websocket handshakes');

@@ -19,12 +19,16 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   child.stderr.on('data', (chunk) => { err += chunk; });
   const code = await new Promise((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, `bench exited ${code}:\n${err}`);
-  for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost', '## Image', '## WebSocket:', '## WebSocket relay:']) {
+  for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost', '## Image', '## Pairs loaded at once', '## WebSocket:', '## WebSocket relay:']) {
     assert.ok(out.includes(heading), `missing ${heading}`);
   }
   for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono', 'ws-raw', 'ws-fc-container', 'direct', 'via-gateway']) {
     assert.match(out, new RegExp(`^\\| ${variant} \\| [\\d,.]+ \\|`, 'm'), `no numbers for ${variant}`);
   }
+  for (const pair of ['hono-fc-container / hono', 'fc-container-fetch / raw']) {
+    for (const workload of ['invoke', 'get']) assert.match(out, new RegExp(`^\\| ${pair} \\| ${workload} \\| [\\d,]+ \\| [\\d,]+ \\|`, 'm'), `no numbers for ${pair} ${workload}`);
+  }
+  assert.match(out, /^\| GET \/api\/hello: a Hono app on fc-container >= 1\.00x on @hono\/node-server \| \*\*(PASS|TIE|FAIL)\*\* \| [\d.]+x \(req\/s, both loaded at once/m, 'the Hono GET target is not judged on the pairs section');
   assert.match(out, /^\| require\('fc-container'\) \| [\d.]+ \|/m, 'no require row in the import-cost table');
   assert.match(out, /^\| WebSocket relay: gateway CPU per message <= 1\.0x the container's ws server \| \*\*(PASS|TIE|FAIL)\*\* \| [\d.]+x /m, 'no measured relay-cpu row in the targets table');
   assert.match(out, /^\| node node_modules\/fc-container\/dist\/cli\.cjs serve handler\.mjs \(the README's CMD\) \| [\d.]+ \|/m, 'no cold start of the README\'s CMD');

@@ -51,7 +51,7 @@ export const RELAY_VARIANTS = [
   { name: 'via-gateway', gateway: true, about: 'client -> gateway (createGateway({ target, customDomain: true })) -> container' },
 ];
 
-export const SECTIONS = ['import', 'cold', 'image', 'memory', 'oversize', 'throughput', 'websocket', 'relay', 'testing'];
+export const SECTIONS = ['import', 'cold', 'image', 'memory', 'oversize', 'throughput', 'pairs', 'websocket', 'relay', 'testing'];
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -75,7 +75,8 @@ function list(value) {
  *   BENCH_ROUNDS=5       rounds (fresh server per round) BENCH_CONNECTIONS=50
  *   BENCH_COLD_RUNS=30   BENCH_MEM_RUNS=3  BENCH_MEM_INVOCATIONS=20  BENCH_OVERSIZE_RUNS=10  BENCH_IMPORT_RUNS=10
  *   BENCH_IMAGE_RUNS=30  cold starts per variant of the installed package (the image section)
- *   BENCH_VARIANTS=raw,fc-container   BENCH_SECTIONS=import,cold,image,memory,oversize,throughput,websocket,relay,testing
+ *   BENCH_VARIANTS=raw,fc-container   BENCH_SECTIONS=import,cold,image,memory,oversize,throughput,pairs,websocket,relay,testing
+ *   BENCH_PAIRS=a/b,c/d  the pairs section's pairs (default: its PAIRS), each pair's two variants loaded at once
  *   (the websocket section always runs its own pair, WS_VARIANTS, with BENCH_CONNECTIONS handshake loops;
  *   the relay section its RELAY_VARIANTS, with BENCH_CONNECTIONS long-lived echo connections)
  *   BENCH_LOADGEN=wrk|autocannon      BENCH_KEEP_LOGS=1 (keep server stdout files in bench/results/run-<pid>/logs)

@@ -47,9 +47,13 @@ done = function(summary, latency, requests)
 end
 `;
 
+/** Scripts and bodies get a file each: two load generators run at once (the pairs section). */
+let serial = 0;
+
 /** Writes the wrk Lua script for a workload; returns its path. */
 function wrkScript(dir, workload) {
-  const path = join(dir, `wrk-${workload.name}.lua`);
+  // Its own file: rewriting one another wrk is still reading gave that wrk an empty script.
+  const path = join(dir, `wrk-${workload.name}-${++serial}.lua`);
   let lua = '';
   if (workload.method !== 'GET') lua += `wrk.method = "${workload.method}"\n`;
   for (const [name, value] of Object.entries(workload.headers ?? {})) lua += `wrk.headers["${name}"] = "${value}"\n`;
@@ -59,7 +63,7 @@ function wrkScript(dir, workload) {
 }
 
 function autocannonBody(dir, workload) {
-  const path = join(dir, `body-${workload.name}.bin`);
+  const path = join(dir, `body-${workload.name}-${++serial}.bin`);
   writeFileSync(path, workload.body);
   return path;
 }

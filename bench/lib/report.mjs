@@ -3,23 +3,9 @@ import { FLOOR } from './coldstart.mjs';
 import { BARE } from './image.mjs';
 import { RUNS_CONFIDENCE, ROUNDS_CONFIDENCE } from './targets.mjs';
 import { median, medianInterval, pairedRatios } from './stats.mjs';
+import { MIB, int, ms, mib, x, pct, table } from './format.mjs';
+import { renderPairs } from './report-pairs.mjs';
 
-const MIB = 1024 * 1024;
-
-const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a');
-const ms = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
-const mib = (v) => (Number.isFinite(v) ? (v / MIB).toFixed(1) : 'n/a');
-const x = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a');
-const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
-const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-
-function table(head, rows) {
-  return [
-    `| ${head.join(' | ')} |`,
-    `| ${head.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ].join('\n');
-}
 
 export function renderReport({ machine, config, results, targets, elapsedMs }) {
   const out = [];
@@ -108,6 +94,7 @@ export function renderReport({ machine, config, results, targets, elapsedMs }) {
     out.push('');
   }
 
+  if (results.pairs) renderPairs(out, config, results.pairs);
   if (results.websocket) renderWebSocket(out, config, results.websocket);
   if (results.testing) renderTesting(out, config, results.testing);
   if (results.relay) renderRelay(out, config, results.relay);
