@@ -26,7 +26,8 @@ export async function stopGateway(gw: GatewayState): Promise<void> {
   const instance = gw.current;
   if (instance && instance.state === 'ready' && o.preStop) await runPreStop(gw, instance);
   if (instance) await instance.stop(o.stopTimeout * 1000);
-  // A restart under way has registered its new instance by now, or fails on seeing closing.
+  // A restart under way registers its new instance, or stops it on seeing closing: wait for it.
+  await gw.starting?.catch(() => {});
   if (gw.current && gw.current !== instance) await gw.current.stop(o.stopTimeout * 1000);
   destroyRelays(gw);
   gw.server.closeAllConnections();

@@ -44,6 +44,12 @@ export async function startInstance(gw: GatewayState): Promise<GatewayInstance> 
       onLine: (line) => gw.logs.onLine(line),
     });
     instance.onExit((exitedInstance, exit) => onInstanceExit(gw, exitedInstance, exit.code, exit.signal));
+    // Stopping began while a free port was looked for (a restart under way): the gateway may have
+    // stopped what it knew of already, so this one is stopped here rather than left running.
+    if (gw.closing) {
+      await instance.stop(o.stopTimeout * 1000);
+      throw new StartError('exited', 'The gateway is shutting down', port, null, null, '');
+    }
   }
   gw.current = instance;
   try {
