@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { runCli } from './helpers/child-server.js';
+import { isAlive, runCli } from './helpers/child-server.js';
 import { send } from './helpers/http-client.js';
 import { startEmulator, type RunningEmulator } from './helpers/emulate.js';
 import { FIXTURES } from './helpers/paths.js';
@@ -18,15 +18,6 @@ const FC3 = '/2023-03-30/functions/my-function/invocations';
 /** Starts `fc-container emulate <args>` from source, stdout and stderr together (spec/helpers/emulate.ts). */
 function emulate(args: string[]): RunningEmulator {
   return startEmulator(args);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('--help shows every option with its FC-like default; the top-level help names emulate', async () => {
@@ -81,7 +72,7 @@ test('a command that never opens its port: a timeout naming the port, and the co
   assert.ok(port, result.stderr);
   assert.match(result.stderr, new RegExp(`The command did not open port ${port} \\(FC_CUSTOM_LISTEN_PORT\\) within 1 s`));
   const pid = Number(/\[my-function\] pid (\d+)/.exec(result.stdout)![1]);
-  assert.equal(alive(pid), false, 'the command was stopped');
+  assert.equal(isAlive(pid), false, 'the command was stopped');
 });
 
 test('a --port that is taken is named, and the command is not started', async (t) => {
@@ -127,5 +118,5 @@ test('a command that ignores SIGTERM is killed after --stop-timeout; a command g
   const took = Date.now() - stopping;
   assert.match(run.output(), /\[my-function\] ignoring SIGTERM/);
   assert.ok(took >= 450 && took < 5000, `stopped after ${took} ms`);
-  assert.equal(alive(pid), false, 'killed');
+  assert.equal(isAlive(pid), false, 'killed');
 });

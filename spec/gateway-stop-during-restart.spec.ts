@@ -11,16 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES } from './helpers/paths.js';
+import { isAlive } from './helpers/child-server.js';
 import { startGateway } from './helpers/gateway.js';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('close() during a restart, 40 times: every instance the gateway spawned has exited when it resolves', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fc-restart-'));

@@ -81,6 +81,22 @@ test('a handler answering its own body-limit error: 5 chunked 7 MiB uploads get 
   await assertStillServing(server);
 });
 
+test('a client that leaves once it has FC\'s 400, its body unfinished: the handler still gets the error, 10 times, the instance keeps serving', async (t) => {
+  const server = await start(t, ANSWERS);
+  // A 7 MiB chunk announced, 6.5 MiB of it sent, never the end: the body cannot finish draining.
+  const partial = Buffer.concat([
+    Buffer.from(`POST /own-413 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${SEVEN_MIB.toString(16)}\r\n`),
+    Buffer.alloc(6.5 * 1024 * 1024, 0x61),
+  ]);
+  for (let i = 0; i < 10; i++) {
+    // exchange() destroys its socket as soon as the reply is complete.
+    const reply = await exchange(server.port, partial);
+    assert.equal(reply.status, 400);
+  }
+  await waitForLateLines(server, 10);
+  await assertStillServing(server);
+});
+
 test('a Fetch-style function returning an endless stream after its timeout: the 504 stands, the instance keeps serving', { timeout: 10_000 }, async (t) => {
   const server = await start(t, ANSWERS_FETCH);
   const replies = await Promise.all(Array.from({ length: 3 }, () => send(server.port, {

@@ -160,6 +160,8 @@ interface GuardState {
   refused: LimitError | undefined;
   /** Emit the error once the body is drained (the runtime answered); false: it was emitted already. */
   emitWhenDrained: boolean;
+  /** The error was emitted on the request (once, whichever way came first). */
+  emitted: boolean;
   timer: NodeJS.Timeout | undefined;
   onRefused: (req: IncomingMessage, error: LimitError) => boolean;
 }
@@ -183,7 +185,7 @@ export function guardRequestBody(
   limit: number,
   onRefused: (req: IncomingMessage, error: LimitError) => boolean,
 ): void {
-  (req as GuardedRequest)[kGuard] = { res, limit, received: 0, refused: undefined, emitWhenDrained: false, timer: undefined, onRefused };
+  (req as GuardedRequest)[kGuard] = { res, limit, received: 0, refused: undefined, emitWhenDrained: false, emitted: false, timer: undefined, onRefused };
   req.push = pushCounted;
 }
 
@@ -207,6 +209,9 @@ function pushCounted(this: GuardedRequest, chunk: unknown, encoding?: BufferEnco
       guard.refused = error;
       guard.emitWhenDrained = guard.onRefused(this, error);
       if (!guard.emitWhenDrained) process.nextTick(emitRefusal, this);
+      // A client that leaves once it has the answer, before the rest of its body arrived: the
+      // body never ends, and the handler must still hear that its request failed.
+      else guard.res.once('close', onRefusedResponseClose);
       guard.timer = setTimeout(destroyUndrained, DRAIN_TIMEOUT_MS, this);
       guard.timer.unref();
       return true;
@@ -220,6 +225,13 @@ function endRefusedConnection(req: IncomingMessage): void {
   process.nextTick(emitRefusal, req);
 }
 
+function onRefusedResponseClose(this: ServerResponse): void {
+  process.nextTick(emitRefusal, this.req as GuardedRequest);
+}
+
 function emitRefusal(req: GuardedRequest): void {
-  req.emit('error', req[kGuard]!.refused);
+  const guard = req[kGuard]!;
+  if (guard.emitted) return;
+  guard.emitted = true;
+  req.emit('error', guard.refused);
 }

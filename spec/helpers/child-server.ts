@@ -126,3 +126,13 @@ export async function runNode(args: string[], env: Record<string, string | undef
   const [code] = await once(child, 'exit') as [number | null];
   return { code: listening ? 'listening' : code, stdout, stderr };
 }
+
+/** Whether a process with `pid` still exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
