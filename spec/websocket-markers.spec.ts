@@ -1,9 +1,9 @@
 /**
- * A WebSocket connection's markers: queued to share a write (no response waits on them, and a
- * write per marker cost a tenth of a busy server's CPU), but never left waiting when the last
- * open connection closes, as FC may freeze an idle instance. The runtime's writes on stdout are
- * recorded here (and kept off this process's own stdout) by a `process.stdout.write` installed
- * before the first marker: the runtime writes through whatever it found there.
+ * A WebSocket connection's markers: queued to share a write (no response waits on them, and
+ * writes every millisecond cost a busy server 11-15% of its CPU), but never left waiting when the
+ * last open connection closes, as FC may freeze an idle instance. The runtime's writes on stdout
+ * are recorded here (and kept off this process's own stdout) by a `process.stdout.write`
+ * installed before the first marker: the runtime writes through whatever it found there.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -34,7 +34,7 @@ export const RUN_ORDER = ['raw', 'raw-fc', 'fc-container', 'fastify', 'express',
 /**
  * The websocket section's pair, apart from VARIANTS: they answer WebSocket handshakes (each
  * connection echoes one message), not the HTTP contract, and BENCH_VARIANTS does not pick them.
- * Measured in this order in even rounds, reversed in odd ones.
+ * Both are loaded at once in every round (websocket.mjs).
  */
 export const WS_VARIANTS = [
   { name: 'ws-raw', file: 'ws-raw.mjs', markers: false, about: 'bare node:http + ws (noServer, handleUpgrade by hand), no FC work' },

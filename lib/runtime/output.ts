@@ -142,9 +142,8 @@ export function writeMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId:
 /**
  * How long the markers of an invocation no response waits on (a WebSocket connection's) may wait
  * to share a write, and how much may wait. A write costs more than its syscall on a busy server:
- * at a few thousand handshakes a second, one write per event-loop turn (about one per marker)
- * cost a tenth of the server's CPU, one per millisecond still 6%, one per 10 ms within the noise
- * (bench: websocket).
+ * at a few thousand handshakes a second, one write per millisecond cost 11-15% of the server's
+ * CPU (against `markers: false`, both loaded at once), one per 10 ms 3-6% (bench: websocket).
  */
 export const MARKER_LINGER_MS = 10;
 export const MARKER_LINGER_BYTES = 16 * 1024;

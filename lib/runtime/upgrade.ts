@@ -28,7 +28,6 @@ import type { Runtime } from './runtime.js';
 import { connectionOf, trackWebSocket } from './websockets.js';
 import { setTimeout } from '../rules/timers.js';
 
-
 /** Installs FC's rules on the server's upgrades, and the `upgrade` handler if given. */
 export function installUpgrades(server: Server, runtime: Runtime, handler: UpgradeHandler | undefined): void {
   let wrapped = false;
@@ -112,7 +111,7 @@ function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server, own: 
  * or without `asyncContext`, and in everything they start. The `upgrade` handler alone gets the
  * context as its fourth argument, and `getContext()` in it follows `asyncContext`, as in an HTTP
  * handler: on Node 20 a storage once used puts async hooks on every callback of the process, which
- * cost about a tenth of a handshake's CPU (bench: websocket), so the runtime uses one only where
+ * cost about 8% of a handshake's CPU (bench: websocket), so the runtime uses one only where
  * nothing else reaches the context. `own` is 1 when the runtime added the handler's listener.
  */
 function storageFor(runtime: Runtime, server: Server, own: number): AsyncLocalStorage<Context> | undefined {
