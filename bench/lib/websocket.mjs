@@ -42,9 +42,10 @@ async function runClient(ctx, port, seconds) {
  * Measurements per round. In each, both servers are loaded at once, each by its own client: the
  * two servers share the server core and the two clients the load core, so the pair's CPU times
  * per handshake are taken over the same seconds on the same cores. On this shared VM a core's
- * speed drifts by 20-40% over seconds; back-to-back runs took that drift as the variants'
- * difference, alternating slices of a second still saw 10%, and at once two copies of the same
- * server measure within 3% of each other.
+ * speed drifts over seconds (one server alone measured 108 to 154 us per handshake across six
+ * runs); back-to-back runs took that drift as the variants' difference, one-second slices
+ * alternating between them still gave per-round ratios from 1.02 to 1.24, and at once two copies
+ * of the same server measure within 2% of each other.
  */
 export const WS_SLICES = 2;
 
