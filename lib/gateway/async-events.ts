@@ -1,12 +1,22 @@
 /**
  * The gateway's asynchronous events: each accepted event runs after its delay, is retried after a
  * failed attempt (FC's `maxAsyncRetryAttempts`, with a doubling backoff), and is recorded with
- * every attempt and its outcome, so a test can wait until the queue is empty and read what ran.
+ * every attempt and its outcome, so a test can wait until the queue is empty and read what ran
+ * (the last {@link ASYNC_HISTORY_LIMIT} finished ones).
  *
  * FC retries an asynchronous invocation that failed with a function error
  * (HandledInvocationError, UnhandledInvocationError) "up to 3 times by default" and does not
  * retry internal errors (https://www.alibabacloud.com/help/en/functioncompute/fc/error-handling-1-2).
  */
+
+/**
+ * Finished events (succeeded, failed, dropped) kept in `records`, the newest; older ones are
+ * forgotten, so a long `emulate` session's memory stays bounded. Events not finished are always
+ * kept.
+ */
+export const ASYNC_HISTORY_LIMIT = 1000;
+
+const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'dropped']);
 
 /** What became of one attempt. */
 export interface AsyncAttempt {
@@ -42,13 +52,18 @@ export class AsyncEvents<T> {
   readonly #backoffMs: number;
   readonly #timers = new Map<AsyncEventRecord, { timer: NodeJS.Timeout; resolve: (go: boolean) => void }>();
   readonly #idle: (() => void)[] = [];
+  readonly #historyLimit: number;
   #pending = 0;
+  #finished = 0;
+  /** Dropped events whose records were forgotten, still counted by {@link dropped}. */
+  #forgottenDropped = 0;
   #closed = false;
 
-  constructor(run: RunAttempt<T>, retries: number, backoffMs: number) {
+  constructor(run: RunAttempt<T>, retries: number, backoffMs: number, historyLimit = ASYNC_HISTORY_LIMIT) {
     this.#run = run;
     this.#retries = retries;
     this.#backoffMs = backoffMs;
+    this.#historyLimit = historyLimit;
   }
 
   /** Attempts an event may have: the first and its retries. */
@@ -89,7 +104,7 @@ export class AsyncEvents<T> {
 
   /** Events dropped by {@link close}. */
   get dropped(): number {
-    let count = 0;
+    let count = this.#forgottenDropped;
     for (const record of this.records) if (record.state === 'dropped') count++;
     return count;
   }
@@ -122,7 +137,20 @@ export class AsyncEvents<T> {
         }
       }
     } finally {
+      this.#forgetOldest();
       if (--this.#pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  /** One more event finished: past the limit, the oldest finished record goes. */
+  #forgetOldest(): void {
+    if (++this.#finished <= this.#historyLimit) return;
+    // Records are in arrival order and mostly finish in it: the oldest finished one is near the front.
+    const index = this.records.findIndex((record) => FINISHED.has(record.state));
+    if (index >= 0) {
+      if (this.records[index]!.state === 'dropped') this.#forgottenDropped++;
+      this.records.splice(index, 1);
+      this.#finished--;
     }
   }
 
