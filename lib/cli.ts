@@ -4,10 +4,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 // Values come from the package's entry only, so the bundled dist/cli.cjs loads the core once.
 import { countServeCalls, HANDLER_NAMES, serve, setServeDefaults, type Handlers, type LimitsPreset, type LogThreshold, type Options, type Profile } from './index.js';
+import { loadModule } from './load-module.js';
 // A leaf module with no state: the bundle may carry its own copy.
 import { readEnvironmentSecrets, redact } from './rules/redact.js';
 
@@ -201,7 +201,7 @@ async function runServe(args: string[]): Promise<void> {
   loadingModule = positionals[0]!;
   process.on('beforeExit', onIdleWhileLoading);
   try {
-    module = await import(pathToFileURL(path).href) as Record<string, unknown>;
+    module = await loadModule(path);
   } catch (error) {
     fail(`cannot load "${positionals[0]}": ${describeLoadError(error)}`);
   } finally {

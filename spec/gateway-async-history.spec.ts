@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ASYNC_HISTORY_LIMIT, AsyncEvents } from '../lib/gateway/async-events.js';
+import { ASYNC_HISTORY_LIMIT, AsyncEvents, type AsyncAttempt } from '../lib/gateway/async-events.js';
 import { until } from './helpers/gateway.js';
 
-const succeed = (): Promise<{ status: number; error: undefined; durationMs: number; retry: boolean }> =>
-  new Promise((resolve) => setImmediate(() => resolve({ status: 200, error: undefined, durationMs: 0, retry: false })));
+const succeed = (record: unknown, payload: number, retryCount: number): Promise<AsyncAttempt & { retry: boolean }> =>
+  new Promise((resolve) => setImmediate(() => resolve({ retryCount, status: 200, error: undefined, durationMs: 0, retry: false })));
 
 test('past the history limit the oldest finished events are forgotten, the newest kept in order', async () => {
   const events = new AsyncEvents<number>(succeed, 0, 0, 5);
