@@ -1,7 +1,7 @@
 /**
  * Loads the handler module the CLI was given. A CommonJS file (`.cjs`, or `.js` outside an ES
  * module package) is `require`d when the CLI itself runs as CommonJS (dist/cli.cjs, the image's
- * CMD): `import()` would start the ES module loader for it, about 3 ms of cold start more, to
+ * CMD): `import()` would start the ES module loader for it, about 2 ms of cold start more, to
  * end in the same `require`. Everything else, and a file `require` refuses as an ES module, is
  * `import()`ed.
  */
