@@ -26,9 +26,11 @@ export async function stopGateway(gw: GatewayState): Promise<void> {
   const instance = gw.current;
   if (instance && instance.state === 'ready' && o.preStop) await runPreStop(gw, instance);
   if (instance) await instance.stop(o.stopTimeout * 1000);
-  // A restart under way registers its new instance, or stops it on seeing closing: wait for it.
-  await gw.starting?.catch(() => {});
+  // A restart under way: a new instance it registered is stopped here (its wait for readiness
+  // then fails); one it spawns from now on is stopped by the restart itself on seeing closing,
+  // which this waits for.
   if (gw.current && gw.current !== instance) await gw.current.stop(o.stopTimeout * 1000);
+  await gw.starting?.catch(() => {});
   destroyRelays(gw);
   gw.server.closeAllConnections();
   await serverClosed;
