@@ -25,7 +25,7 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono', 'ws-raw', 'ws-fc-container', 'direct', 'via-gateway']) {
     assert.match(out, new RegExp(`^\\| ${variant} \\| [\\d,.]+ \\|`, 'm'), `no numbers for ${variant}`);
   }
-  for (const pair of ['hono-fc-container / hono', 'fc-container-fetch / raw']) {
+  for (const pair of ['fc-container / raw-fc', 'fc-container / fastify', 'hono-fc-container / hono', 'fc-container-fetch / raw']) {
     for (const workload of ['invoke', 'get']) assert.match(out, new RegExp(`^\\| ${pair} \\| ${workload} \\| [\\d,]+ \\| [\\d,]+ \\|`, 'm'), `no numbers for ${pair} ${workload}`);
   }
   assert.match(out, /^\| GET \/api\/hello: a Hono app on fc-container >= 1\.00x on @hono\/node-server \| \*\*(PASS|TIE|FAIL)\*\* \| [\d.]+x \(req\/s, both loaded at once/m, 'the Hono GET target is not judged on the pairs section');

@@ -17,8 +17,14 @@ import { launch, shutdown, describeExit } from './server.mjs';
 import { median } from './stats.mjs';
 import { workloads } from './throughput.mjs';
 
-/** The pairs, `a` over `b`: the targets' (Hono on fc-container against @hono/node-server, the Fetch handler against bare node:http). */
+/**
+ * The pairs, `a` over `b`: every throughput target's (the Node-style handler against FC's work
+ * done by hand on bare node:http and against Fastify, Hono on fc-container against
+ * @hono/node-server, the Fetch handler against bare node:http).
+ */
 export const PAIRS = [
+  { name: 'raw-fc', a: 'fc-container', b: 'raw-fc' },
+  { name: 'fastify', a: 'fc-container', b: 'fastify' },
   { name: 'hono', a: 'hono-fc-container', b: 'hono' },
   { name: 'fetch-vs-raw', a: 'fc-container-fetch', b: 'raw' },
 ];

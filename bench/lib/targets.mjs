@@ -47,12 +47,14 @@ function pairedTarget(id, title, paired, threshold, { higherIsBetter, strict = f
  * A throughput comparison of `a` over `b`: from the pairs section (both loaded at once) when it
  * ran, else from the throughput section's rounds (one after the other).
  */
-function pairTarget(results, id, title, workload, a, b, threshold) {
+function pairTarget(results, id, title, workload, a, b, threshold, strict = false) {
+  const thresholdText = `${strict ? '> ' : ''}${threshold}x`;
   const pair = results.pairs?.find((p) => p.workload === workload && p.a === a && p.b === b);
   if (pair) {
-    if (pair.failed) return { id, title, verdict: 'FAIL', value: `failed: ${(pair.errors[0] ?? '').slice(0, 120)}`, threshold: `${threshold}x`, noise: '' };
+    if (pair.failed) return { id, title, verdict: 'FAIL', value: `failed: ${(pair.errors[0] ?? '').slice(0, 120)}`, threshold: thresholdText, noise: '' };
     return pairedTarget(id, title, pair.rpsRatio.filter(Number.isFinite), threshold, {
       higherIsBetter: true,
+      strict,
       confidence: ROUNDS_CONFIDENCE,
       unit: 'rounds, loaded at once',
       valueText: (value) => `${fmtX(value)} (req/s, both loaded at once; CPU per request ${fmtX(median(pair.cpuRatio.filter(Number.isFinite)))})`,
@@ -62,34 +64,21 @@ function pairTarget(results, id, title, workload, a, b, threshold) {
   const base = throughputRow(results, workload, b);
   if (!results.throughput) return na(id, title, 'neither throughput nor pairs run');
   if (!fc || !base) return na(id, title, `${a} or ${b} not selected`);
-  if (fc.failed || base.failed) return { id, title, verdict: 'FAIL', value: `failed: ${(fc.errors[0] ?? base.errors[0] ?? '').slice(0, 120)}`, threshold: `${threshold}x`, noise: '' };
-  const paired = b === 'hono' ? fc.vsHono.perRound : b === 'raw' ? fc.vsRaw.perRound : [];
-  return pairedTarget(id, title, paired, threshold, { higherIsBetter: true, confidence: ROUNDS_CONFIDENCE, unit: 'rounds' });
+  // A peer that failed is no verdict on fc-container (N/A); fc-container failing is a FAIL.
+  if (fc.failed || base.failed) return { id, title, verdict: fc.failed || b !== 'fastify' ? 'FAIL' : 'N/A', value: `failed: ${(fc.errors[0] ?? base.errors[0] ?? '').slice(0, 120)}`, threshold: thresholdText, noise: '' };
+  const paired = { hono: fc.vsHono, raw: fc.vsRaw, 'raw-fc': fc.vsRawFc, fastify: fc.vsFastify }[b]?.perRound ?? [];
+  return pairedTarget(id, title, paired, threshold, { higherIsBetter: true, strict, confidence: ROUNDS_CONFIDENCE, unit: 'rounds' });
 }
 
 export function evaluateTargets(results) {
   const targets = [];
 
   for (const [workload, label] of [['invoke', 'POST /invoke'], ['get', 'GET /api/hello']]) {
-    const id = `throughput-${workload}-vs-raw-fc`;
-    const title = `${label}: fc-container >= 0.95x raw-fc`;
-    const fc = throughputRow(results, workload, 'fc-container');
-    const rawFc = throughputRow(results, workload, 'raw-fc');
-    if (!results.throughput) targets.push(na(id, title, 'throughput not run'));
-    else if (!fc || !rawFc) targets.push(na(id, title, 'fc-container or raw-fc not selected'));
-    else if (fc.failed || rawFc.failed) targets.push({ id, title, verdict: 'FAIL', value: `failed: ${(fc.errors[0] ?? rawFc.errors[0] ?? '').slice(0, 120)}`, threshold: '0.95x', noise: '' });
-    else targets.push(pairedTarget(id, title, fc.vsRawFc.perRound, 0.95, { higherIsBetter: true, confidence: ROUNDS_CONFIDENCE, unit: 'rounds' }));
+    targets.push(pairTarget(results, `throughput-${workload}-vs-raw-fc`, `${label}: fc-container >= 0.95x raw-fc`, workload, 'fc-container', 'raw-fc', 0.95));
   }
 
   for (const [workload, label] of [['invoke', 'POST /invoke'], ['get', 'GET /api/hello']]) {
-    const id = `throughput-${workload}-vs-fastify`;
-    const title = `${label}: fc-container ahead of fastify`;
-    const fc = throughputRow(results, workload, 'fc-container');
-    const fastify = throughputRow(results, workload, 'fastify');
-    if (!results.throughput) targets.push(na(id, title, 'throughput not run'));
-    else if (!fc || !fastify) targets.push(na(id, title, 'fc-container or fastify not selected'));
-    else if (fc.failed || fastify.failed) targets.push({ id, title, verdict: fc.failed ? 'FAIL' : 'N/A', value: `failed: ${(fc.errors[0] ?? fastify.errors[0] ?? '').slice(0, 120)}`, threshold: '> 1x', noise: '' });
-    else targets.push(pairedTarget(id, title, fc.vsFastify.perRound, 1, { higherIsBetter: true, strict: true, confidence: ROUNDS_CONFIDENCE, unit: 'rounds' }));
+    targets.push(pairTarget(results, `throughput-${workload}-vs-fastify`, `${label}: fc-container ahead of fastify`, workload, 'fc-container', 'fastify', 1, true));
   }
 
   for (const [workload, label] of [['get', 'GET /api/hello'], ['invoke', 'POST /invoke']]) {
