@@ -14,6 +14,9 @@
  *   (lib/_http_outgoing.js). Writes to files and pipes are synchronous on Linux (Node docs, "A note
  *   on process I/O"), so when FC freezes the instance after the response, no marker is pending.
  * - Nothing lost at exit: the batch is written in an `'exit'` listener.
+ * - A WebSocket connection's markers, which no response waits on, may wait up to
+ *   {@link MARKER_LINGER_MS} for a shared write (`queueMarker`); the last open connection's End
+ *   marker goes out in the turn it closed.
  * - Bounded when stdout is slow: a pipe read slowly (FC's log agent under a flood) fills, and Node
  *   then buffers every further write in memory. While stdout holds unwritten bytes, final writes
  *   keep waiting, and go out once it has drained: responses slow to the pace of the log reader,
@@ -128,11 +131,17 @@ export function writeOut(text: string, requestId?: string): void {
   writeNow(text);
 }
 
-/** Queues one of FC's request markers, e.g. `FC Invoke Start RequestId: 1-abc`, for this turn's batch. */
-export function writeMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string): void {
-  if (interceptor !== undefined && interceptor.marker('FC ' + kind + ' ' + phase + ' RequestId: ' + requestId, requestId)) return;
+/** Adds a marker to the pending batch; false when the testing client's interceptor took it instead. */
+function appendMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string): boolean {
+  if (interceptor !== undefined && interceptor.marker('FC ' + kind + ' ' + phase + ' RequestId: ' + requestId, requestId)) return false;
   if (nativeStdoutWrite === undefined) installHooks();
   pending += 'FC ' + kind + ' ' + phase + ' RequestId: ' + requestId + '\n';
+  return true;
+}
+
+/** Queues one of FC's request markers, e.g. `FC Invoke Start RequestId: 1-abc`, for this turn's batch. */
+export function writeMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string): void {
+  if (!appendMarker(kind, phase, requestId)) return;
   if (!scheduled) {
     scheduled = true;
     setImmediate(flushMarkers);
@@ -151,8 +160,8 @@ let lingering = false;
 
 /**
  * Queues a marker like {@link writeMarker}, but lets the batch wait up to
- * {@link MARKER_LINGER_MS} for more: for invocations with no response whose final write must
- * follow it. Every ordering rule still holds (other output, a response's final write and the exit
+ * {@link MARKER_LINGER_MS} for more: for invocations no response waits on (WebSocket
+ * connections). Every ordering rule still holds (other output, a response's final write and the exit
  * write the batch first). `last` says the instance is going idle (the last open connection
  * closed): the batch goes out this turn, as FC may freeze the instance then.
  */
@@ -161,9 +170,7 @@ export function queueMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId:
     writeMarker(kind, phase, requestId);
     return;
   }
-  if (interceptor !== undefined && interceptor.marker('FC ' + kind + ' ' + phase + ' RequestId: ' + requestId, requestId)) return;
-  if (nativeStdoutWrite === undefined) installHooks();
-  pending += 'FC ' + kind + ' ' + phase + ' RequestId: ' + requestId + '\n';
+  if (!appendMarker(kind, phase, requestId)) return;
   if (!scheduled && !lingering) {
     lingering = true;
     setTimeout(flushLingering, MARKER_LINGER_MS);

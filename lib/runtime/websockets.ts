@@ -45,7 +45,7 @@ export function trackWebSocket(runtime: Runtime, socket: Duplex, context: Contex
   if (seconds > 0) connection.timer = setTimeout(onDeadline, seconds * 1000, connection);
   (socket as TrackedSocket)[kConnection] = connection;
   // One shared listener, the connection found on the socket, and `on`, not `once` (a socket
-  // closes once): nothing allocated per connection.
+  // closes once): no closure or wrapper per connection.
   socket.on('close', onWebSocketClose);
   return connection;
 }
