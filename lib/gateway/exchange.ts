@@ -5,6 +5,7 @@
  */
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { finished } from 'node:stream/promises';
 import { GatewayError } from '../rules/errors.js';
 import type { Limits } from '../rules/limits.js';
@@ -125,8 +126,22 @@ export function sendToInstance(instance: Upstream, spec: ExchangeSpec, signal: A
   });
 }
 
-/** One whole exchange (the Initializer, PreStop) within `timeoutMs`; rejects with a `TimeoutError` past it. */
+/**
+ * How close to a deadline an answer may be whole and still count as past it. The container is
+ * sent the same timeout (`x-fc-function-timeout`, `x-fc-initialization-timeout`) and an
+ * fc-container runtime answers the timeout itself at it, so its answer and this gateway's timer
+ * are due together. On a loaded machine Node reads the answer (poll phase) before it runs the
+ * overdue timer; and both clocks tick in whole milliseconds (libuv's loop time, `Date.now()`),
+ * so the answer can even arrive a millisecond before the deadline.
+ */
+export const TIMER_SLACK_MS = 2;
+
+/**
+ * One whole exchange (the Initializer, PreStop) within `timeoutMs`; rejects with a `TimeoutError`
+ * past it, and when the answer is whole only at the deadline (`TIMER_SLACK_MS`).
+ */
 export async function exchangeWhole(instance: Upstream, spec: ExchangeSpec, timeoutMs: number, maxHeaderSize?: number): Promise<WholeResponse> {
+  const deadline = performance.now() + timeoutMs - TIMER_SLACK_MS;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
   try {
@@ -134,6 +149,7 @@ export async function exchangeWhole(instance: Upstream, spec: ExchangeSpec, time
     const chunks: Buffer[] = [];
     res.on('data', (chunk: Buffer) => chunks.push(chunk));
     await finished(res);
+    if (performance.now() >= deadline) throw new DOMException('timed out', 'TimeoutError');
     return { status: res.statusCode ?? 0, rawHeaders: res.rawHeaders, fcStatus: headerValue(res.headers['x-fc-status']), body: Buffer.concat(chunks) };
   } catch (error) {
     if (controller.signal.aborted) throw new DOMException('timed out', 'TimeoutError');

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { readAnswer } from './answer.js';
 import type { Call, ReplyTarget } from './call.js';
-import { createHeadOverflowError, describeLostRequest, isHeadOverflow, sendToInstance, type ExchangeSpec } from './exchange.js';
+import { createHeadOverflowError, describeLostRequest, isHeadOverflow, sendToInstance, TIMER_SLACK_MS, type ExchangeSpec } from './exchange.js';
 import { buildFcHeaders } from './fc-headers.js';
 import { copyCallerHeaders, droppedRequestHeaders } from './header-rules.js';
 import { readRouteShape, sendFunctionFailure } from './replies.js';
@@ -76,7 +76,8 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, call: 
     const tail = log.keep && log.started ? formatLogTail(log, formatTailSummary(summary)) : undefined;
     return buildMetadataHeaders(summary, route.qualifier ?? o.qualifier, tail, exposeHeaders);
   };
-  const timer = setTimeout(() => {
+  /** The deadline passed: FC's `FunctionTimeout`, and the instance restarted. */
+  const expire = (): void => {
     timedOut = true;
     peak = measured ? instance.readPeak() : undefined;
     controller.abort();
@@ -84,12 +85,19 @@ export async function invoke(gw: GatewayState, instance: GatewayInstance, call: 
     const extra = summarize(failureStatus, 'FunctionTimeout');
     if (!gone.aborted) sendFunctionFailure(res, failureStatus, requestId, { errorMessage: `Function timed out after ${o.timeout} seconds${usage}`, errorType: 'FunctionTimeout' }, undefined, extra);
     restartInstance(gw, instance, `an invocation timed out after ${o.timeout} s`);
-  }, o.timeout * 1000);
+  };
+  const timer = setTimeout(expire, o.timeout * 1000);
   let headed = false;
   try {
     const upstream = await sendToInstance(instance, spec, controller.signal, gw.maxResponseHead);
     headed = true;
     const answer = await readAnswer(upstream, o.limits.body);
+    if (performance.now() >= deadline - TIMER_SLACK_MS) {
+      // Whole only at (or past) the deadline: a timeout, whichever the event loop ran first.
+      clearTimeout(timer);
+      expire();
+      return;
+    }
     // The invocation ends here, when the container has answered, whatever the caller does next.
     durationMs = performance.now() - started;
     clearTimeout(timer);
