@@ -34,25 +34,7 @@ import { setImmediate, setTimeout } from '../rules/timers.js';
 
 type Write = (this: NodeJS.WriteStream, ...args: unknown[]) => boolean;
 
-/**
- * How long the markers of an invocation no response waits on (a WebSocket connection's) may wait
- * to share a write, and how much may wait. A write costs far more than its syscall when it is the
- * only one of its kind in a while: on the bench machine a 4.7 KB write every 12 ms took 90-108 us,
- * against 7 us back to back (the kernel's file path gone cold between them). At a few thousand
- * handshakes a second, a write every 10 ms still cost about 3% of the server's CPU, every 100 ms
- * (up to 64 KiB) 3% less in all (bench: websocket, against the 10 ms build, both loaded at once).
- */
-export const MARKER_LINGER_MS = 100;
-export const MARKER_LINGER_BYTES = 64 * 1024;
-
-/**
- * The pending markers, as UTF-8 bytes in one reused buffer, not a growing string: a batch that
- * lingers up to MARKER_LINGER_MS would be a chain of thousands of small heap strings outliving
- * young-generation collections. (At a 10 ms linger the two measured the same: bench: websocket.)
- */
-const MARKER_BATCH_BYTES = 2 * MARKER_LINGER_BYTES;
-const batch = Buffer.allocUnsafe(MARKER_BATCH_BYTES);
-let pendingBytes = 0;
+let pending = '';
 let scheduled = false;
 /** The final writes waiting for the batch, flat: sender, response, argument, argument, ... */
 const deferred: unknown[] = [];
@@ -92,7 +74,7 @@ function installHooks(): void {
     const original = stream.write as unknown as Write;
     stream.write = function writeAfterMarkers(this: NodeJS.WriteStream, chunk: unknown): boolean {
       if (interceptor !== undefined && interceptWrite(interceptor, chunk, arguments)) return true;
-      if (pendingBytes !== 0) flushMarkers();
+      if (pending !== '') flushMarkers();
       // eslint-disable-next-line prefer-rest-params -- forward write()'s overloads untouched
       return original.apply(this, arguments as unknown as unknown[]);
     } as NodeJS.WriteStream['write'];
@@ -142,34 +124,19 @@ function interceptWrite(target: OutputInterceptor, chunk: unknown, args: IArgume
  */
 export function writeOut(text: string, requestId?: string): void {
   if (interceptor !== undefined && requestId !== undefined && interceptor.text(text, requestId)) return;
-  writeNow(pendingBytes === 0 ? text : takeBatch() + text);
+  if (pending !== '') {
+    text = pending + text;
+    pending = '';
+  }
+  writeNow(text);
 }
 
 /** Adds a marker to the pending batch; false when the testing client's interceptor took it instead. */
 function appendMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string): boolean {
   if (interceptor !== undefined && interceptor.marker('FC ' + kind + ' ' + phase + ' RequestId: ' + requestId, requestId)) return false;
   if (nativeStdoutWrite === undefined) installHooks();
-  const line = 'FC ' + kind + ' ' + phase + ' RequestId: ' + requestId + '\n';
-  // At most 3 bytes per UTF-16 unit; a batch that could overflow goes out first (earlier is safe).
-  if (pendingBytes + line.length * 3 > MARKER_BATCH_BYTES) {
-    if (pendingBytes !== 0) writeNow(takeBatch());
-    if (line.length * 3 > MARKER_BATCH_BYTES) {
-      writeNow(line);
-      return true;
-    }
-  }
-  pendingBytes += batch.write(line, pendingBytes);
+  pending += 'FC ' + kind + ' ' + phase + ' RequestId: ' + requestId + '\n';
   return true;
-}
-
-/**
- * The batch as text, emptied. A string, not the bytes: a stdout whose `write` a test or logger
- * replaced may keep the chunk it was given, and the buffer is reused.
- */
-function takeBatch(): string {
-  const text = batch.toString('utf8', 0, pendingBytes);
-  pendingBytes = 0;
-  return text;
 }
 
 /** Queues one of FC's request markers, e.g. `FC Invoke Start RequestId: 1-abc`, for this turn's batch. */
@@ -181,6 +148,16 @@ export function writeMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId:
   }
 }
 
+/**
+ * How long the markers of an invocation no response waits on (a WebSocket connection's) may wait
+ * to share a write, and how much may wait. A write costs far more than its syscall when it is the
+ * only one of its kind in a while: on the bench machine a 4.7 KB write every 12 ms took 90-108 us,
+ * against 7 us back to back (the kernel's file path gone cold between them). At a few thousand
+ * handshakes a second, a write every 10 ms still cost about 3% of the server's CPU, every 100 ms
+ * (up to 64 KiB) 3% less in all (bench: websocket, against the 10 ms build, both loaded at once).
+ */
+export const MARKER_LINGER_MS = 100;
+export const MARKER_LINGER_BYTES = 64 * 1024;
 let lingering = false;
 
 /**
@@ -191,7 +168,7 @@ let lingering = false;
  * closed): the batch goes out this turn, as FC may freeze the instance then.
  */
 export function queueMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string, last = false): void {
-  if (last || pendingBytes >= MARKER_LINGER_BYTES) {
+  if (last || pending.length >= MARKER_LINGER_BYTES) {
     writeMarker(kind, phase, requestId);
     return;
   }
@@ -204,7 +181,7 @@ export function queueMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId:
 
 function flushLingering(): void {
   lingering = false;
-  if (pendingBytes !== 0) flushMarkers();
+  if (pending !== '') flushMarkers();
 }
 
 /** Sends a response's final write; `a` and `b` are its own arguments. */
@@ -216,7 +193,7 @@ export type Sender<A, B> = (res: ServerResponse, a: A, b: B) => void;
  * marker. The arguments are stored flat, so deferring allocates nothing per response.
  */
 export function sendAfterMarkers<A, B>(sender: Sender<A, B>, res: ServerResponse, a: A, b: B): void {
-  if (pendingBytes === 0 && !backlogged) {
+  if (pending === '' && !backlogged) {
     sender(res, a, b);
     return;
   }
@@ -226,7 +203,11 @@ export function sendAfterMarkers<A, B>(sender: Sender<A, B>, res: ServerResponse
 /** Writes the pending markers in one write, then sends the responses that waited for them. */
 export function flushMarkers(): void {
   scheduled = false;
-  if (pendingBytes !== 0) writeNow(takeBatch());
+  if (pending !== '') {
+    const text = pending;
+    pending = '';
+    writeNow(text);
+  }
   // Held until stdout drains (onStdoutDrained flushes again).
   if (deferred.length === 0 || backlogged) return;
   const batch = deferred.splice(0, deferred.length);
