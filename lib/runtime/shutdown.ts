@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { getContext } from './async-context.js';
 import { closeUnservedConnections, trackConnections } from './connections.js';
-import { closeWebSockets } from './websockets.js';
+import { closeWebSockets, endWebSockets } from './websockets.js';
 import { getUtil } from './builtins.js';
 import { Context } from './context.js';
 import { collectInFlightSecrets } from './known-secrets.js';
@@ -27,9 +27,11 @@ export async function shutdown(server: Server, runtime: Runtime, reason: string)
   runtime.draining = true;
   runtime.shutdownController.abort(new DOMException(`Shutting down (${reason})`, 'AbortError'));
   const timeoutMs = runtime.options.shutdownTimeoutMs;
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // server.close() waits for upgraded sockets, which closeAllConnections() never reaches.
-  void closeWebSockets(runtime);
+  const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // server.close() waits for upgraded sockets, which closeAllConnections() never reaches. It
+  // resolves as the last one is destroyed, before that socket's 'close' (which ends its
+  // invocation, End marker and all) has run: the drain waits for both.
+  const closed = Promise.all([serverClosed, closeWebSockets(runtime)]);
   closeUnservedConnections(server);
   const sweep = setInterval(closeUnservedConnections, IDLE_SWEEP_MS, server);
   let code = 0;
@@ -39,6 +41,7 @@ export async function shutdown(server: Server, runtime: Runtime, reason: string)
     const serving = closeUnservedConnections(server);
     writeOut(`fc-container: shutdown timeout of ${timeoutMs} ms reached; ${serving} request(s) cut off\n`);
     server.closeAllConnections();
+    endWebSockets(runtime);
     code = 1;
   }
   const { preStop } = runtime.handlers;

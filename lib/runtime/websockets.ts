@@ -56,10 +56,15 @@ export function connectionOf(socket: Duplex): OpenConnection | undefined {
 }
 
 function onWebSocketClose(this: TrackedSocket): void {
-  const connection = this[kConnection]!;
+  endConnection(this[kConnection]!);
+}
+
+/** Ends a connection's invocation (its End marker), once: at its socket's close, or at shutdown. */
+function endConnection(connection: OpenConnection): void {
+  const { runtime } = connection;
+  if (!runtime.websockets.delete(connection)) return;
   clearTimeout(connection.timer);
-  connection.runtime.websockets.delete(connection);
-  if (connection.runtime.options.markers) queueMarker('Invoke', 'End', connection.requestId, connection.runtime.websockets.size === 0);
+  if (runtime.options.markers) queueMarker('Invoke', 'End', connection.requestId, runtime.websockets.size === 0);
 }
 
 function onDeadline(connection: OpenConnection): void {
@@ -77,7 +82,19 @@ export async function closeWebSockets(runtime: Runtime): Promise<void> {
   await waitForClose(runtime, WEBSOCKET_CLOSE_GRACE_MS);
   for (const { socket } of runtime.websockets) if (socket.writable) socket.write(CLOSE_GOING_AWAY);
   await waitForClose(runtime, WEBSOCKET_CLOSE_WAIT_MS);
-  for (const { socket } of runtime.websockets) socket.destroy();
+  endWebSockets(runtime);
+}
+
+/**
+ * Destroys every connection still open and ends its invocation at once. Not at its `'close'`
+ * event: a destroyed socket emits that in a later turn, and the server's own `'close'` (which
+ * shutdown waits for, and then exits) can come first, so its End marker would be lost.
+ */
+export function endWebSockets(runtime: Runtime): void {
+  for (const connection of runtime.websockets) {
+    connection.socket.destroy();
+    endConnection(connection);
+  }
 }
 
 /** Resolves once every connection has closed, or after `ms`. */
