@@ -80,6 +80,20 @@ test('stopping with open sockets: the clients see the container\'s 1001, the sto
   const codes = sockets.map((ws) => once(ws, 'close').then(([code]) => code as number));
   const started = Date.now();
   await s.gateway.close();
+  // Each connection's summary line is out by the time the stop resolves (a CLI exits then).
+  assert.equal(s.out().match(/HTTP GET \S*\/chat -> 101 /g)?.length, 3, s.out());
   assert.deepEqual(await Promise.all(codes), [1001, 1001, 1001]);
   assert.ok(Date.now() - started < 3000, 'within the stop timeout');
+});
+
+test('stopping with sockets a container keeps open past SIGTERM: cut at the stop timeout, every summary line out when the stop resolves', async (t) => {
+  const s = await startGateway(undefined, { command: [process.execPath, join(FIXTURES, 'ws-outlives-sigterm.cjs')], concurrency: 3, stopTimeout: 1, ...NAMES });
+  t.after(() => s.gateway.close());
+  const sockets = await Promise.all([0, 1, 2].map(() => connect(wsUrl(s, `${PROXY}/chat`))));
+  assert.equal(await ask(sockets[0]!, 'still here'), 'still here');
+  const codes = sockets.map((ws) => once(ws, 'close').then(([code]) => code as number));
+  await s.gateway.close();
+  assert.equal(s.out().match(/HTTP GET \S*\/chat -> 101 /g)?.length, 3, s.out());
+  // No close frame: the container was killed with them open.
+  assert.deepEqual(await Promise.all(codes), [1006, 1006, 1006]);
 });

@@ -31,7 +31,7 @@ export async function stopGateway(gw: GatewayState): Promise<void> {
   // which this waits for.
   if (gw.current && gw.current !== instance) await gw.current.stop(o.stopTimeout * 1000);
   await gw.starting?.catch(() => {});
-  destroyRelays(gw);
+  await destroyRelays(gw);
   gw.server.closeAllConnections();
   await serverClosed;
   process.removeListener('exit', gw.onProcessExit);

@@ -32,6 +32,8 @@ const HANDSHAKE_HEADERS: ReadonlySet<string> = new Set(['connection', 'upgrade']
 export interface Relay {
   readonly client: Duplex;
   upstream: Duplex | undefined;
+  /** Called once its summary line is printed (set by {@link destroyRelays}). */
+  onReported: (() => void) | undefined;
 }
 
 /** Handles a caller's `'upgrade'` on the gateway's server. */
@@ -91,7 +93,7 @@ export async function onGatewayUpgrade(gw: GatewayState, req: IncomingMessage, c
 /** Sends the handshake to the container on a connection of its own and relays what comes back. */
 function forward(gw: GatewayState, instance: GatewayInstance, req: IncomingMessage, client: Duplex, head: Buffer, requestId: string, route: HttpRoute): void {
   const o = gw.options;
-  const relay: Relay = { client, upstream: undefined };
+  const relay: Relay = { client, upstream: undefined, onReported: undefined };
   gw.relays.add(relay);
   const call = describeCall(req, requestId, route, Buffer.alloc(0));
   const { headers } = copyCallerHeaders(req.rawHeaders, droppedRequestHeaders(o.profile), HANDSHAKE_HEADERS);
@@ -118,6 +120,7 @@ function forward(gw: GatewayState, instance: GatewayInstance, req: IncomingMessa
       requestId, instanceId: instance.id, kind: 'http', method: 'GET', path: call.url, status, error, durationMs,
       billedMs: billDuration(durationMs, o.billingUnit), memorySize: o.memory, maxMemoryUsed: undefined,
     });
+    relay.onReported?.();
   });
   upstreamRequest.on('upgrade', (res: IncomingMessage, upstream: Duplex, upstreamHead: Buffer) => {
     status = 101;
@@ -166,11 +169,17 @@ function destroyThis(this: Duplex): void {
 /**
  * At stop: the container's shutdown has sent its close frames (1001) while it stopped; what is
  * still open is destroyed, so `server.close()`, which waits for upgraded sockets, can finish.
+ * Resolves once each of them has closed: its summary line is printed then, a turn after the
+ * destroy, and a CLI exits as soon as the stop resolves.
  */
-export function destroyRelays(gw: GatewayState): void {
+export function destroyRelays(gw: GatewayState): Promise<void> {
+  // A relay still in the set has not run its close listener (it leaves the set there), even
+  // when its socket is destroyed already: each one left calls back once it has.
+  const reported: Promise<void>[] = [];
   for (const relay of gw.relays) {
+    reported.push(new Promise<void>((resolve) => { relay.onReported = resolve; }));
     relay.upstream?.destroy();
     relay.client.destroy();
   }
-  gw.relays.clear();
+  return Promise.all(reported).then(() => {});
 }
