@@ -198,6 +198,11 @@ export function sendAfterMarkers<A, B>(sender: Sender<A, B>, res: ServerResponse
     return;
   }
   deferred.push(sender, res, a, b);
+  // What is pending may be only lingering markers (queueMarker) with no batch due this turn.
+  if (!scheduled && !backlogged) {
+    scheduled = true;
+    setImmediate(flushMarkers);
+  }
 }
 
 /** Writes the pending markers in one write, then sends the responses that waited for them. */
