@@ -20,11 +20,14 @@ test(`queued markers wait ${MARKER_LINGER_MS} ms for company, or go out in the t
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
   const [code] = await once(child, 'exit');
   assert.equal(code, 0, stderr);
-  const record = JSON.parse(stderr.trim().split('\n').at(-1)!) as { writtenTwoTurnsLater: number; lingerMs: number; lingered: string; boundWhole: boolean; boundBytes: number };
-  assert.equal(record.writtenTwoTurnsLater, 0, 'a lingering batch is not written in the turns it was queued');
+  const record = JSON.parse(stderr.trim().split('\n').at(-1)!) as { writtenTwoTurnsLater: number; secondQueuedMs: number; lingerMs: number; lingered: string; boundWhole: boolean; boundBytes: number };
   // Node's timers never run before their time (rounded to the millisecond).
   assert.ok(record.lingerMs >= MARKER_LINGER_MS - 1, `written after ${record.lingerMs} ms`);
-  assert.equal(record.lingered, 'FC Invoke Start RequestId: linger-a\nFC Invoke Start RequestId: linger-b\n');
+  // Unless a stalled machine let the linger run out between the two turns, they share the write.
+  if (record.secondQueuedMs < MARKER_LINGER_MS - 1) {
+    assert.equal(record.writtenTwoTurnsLater, 0, 'a lingering batch is not written in the turns it was queued');
+    assert.equal(record.lingered, 'FC Invoke Start RequestId: linger-a\nFC Invoke Start RequestId: linger-b\n');
+  }
   assert.ok(record.boundWhole, `past the byte bound, ${record.boundBytes} bytes were written in the turn`);
 });
 
