@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createServer, getContext, type Handlers, type Options } from '../lib/index.js';
-import { spawnNode, spawnServer } from './helpers/child-server.js';
+import { spawnNode, spawnServer, type ChildServer } from './helpers/child-server.js';
 import { send } from './helpers/http-client.js';
 import { FIXTURES } from './helpers/paths.js';
 import { sendRaw } from './helpers/raw-client.js';
@@ -199,39 +199,41 @@ for (const [style, start] of [
   test(`SIGTERM with open sockets (${style}): each client sees 1001, the process exits 0`, async (t) => {
     const server = await start();
     t.after(() => server.kill('SIGKILL'));
-    const path = style === 'Node style' ? '/chat' : '/ws';
-    const sockets = await Promise.all([0, 1, 2].map(() => connect(`ws://127.0.0.1:${server.port}${path}`)));
-    const codes = sockets.map((ws) => once(ws, 'close').then(([code]) => code as number));
-    // 'close' (stdout read to its end), not 'exit': the last lines may still be in the pipe then.
-    const outputClosed = once(server.child, 'close');
-    server.kill('SIGTERM');
-    assert.deepEqual(await Promise.all(codes), [1001, 1001, 1001]);
-    assert.equal(await server.exited, 0);
-    await outputClosed;
-    // Each connection's End marker is out before the process is gone.
-    const out = server.stdout();
-    const ids = (phase: string): string[] => [...out.matchAll(new RegExp(`FC Invoke ${phase} RequestId: (\\S+)`, 'g'))].map((m) => m[1]!).sort();
-    assert.equal(ids('Start').length, 3, out);
-    assert.deepEqual(ids('End'), ids('Start'));
+    const { codes, exitCode } = await terminateWithOpenSockets(server, style === 'Node style' ? '/chat' : '/ws');
+    assert.deepEqual(codes, [1001, 1001, 1001]);
+    assert.equal(exitCode, 0);
   });
 }
 
 test('SIGTERM with a shutdown timeout shorter than the close grace: the sockets are cut, every End marker is out, exit 1', async (t) => {
   const server = await spawnServer(join(FIXTURES, 'ws-node.mjs'), ['--shutdown-timeout', '50']);
   t.after(() => server.kill('SIGKILL'));
-  const sockets = await Promise.all([0, 1, 2].map(() => connect(`ws://127.0.0.1:${server.port}/chat`)));
-  const codes = sockets.map((ws) => once(ws, 'close').then(([code]) => code as number));
+  const { codes, exitCode } = await terminateWithOpenSockets(server, '/chat');
+  // Cut before the runtime's 1001 (after WEBSOCKET_CLOSE_GRACE_MS): no close frame, as at FC's timeout.
+  assert.deepEqual(codes, [1006, 1006, 1006]);
+  assert.equal(exitCode, 1);
+});
+
+/**
+ * Opens three connections to `path`, sends SIGTERM, and waits for the process to be gone with its
+ * stdout read to the end ('close', not 'exit': the last lines may still be in the pipe then).
+ * Each connection's Start and End marker must be out. Resolves to the clients' close codes and
+ * the exit code.
+ */
+async function terminateWithOpenSockets(server: ChildServer, path: string): Promise<{ codes: number[]; exitCode: number | string }> {
+  const sockets = await Promise.all([0, 1, 2].map(() => connect(`ws://127.0.0.1:${server.port}${path}`)));
+  const closes = sockets.map((ws) => once(ws, 'close').then(([code]) => code as number));
   const outputClosed = once(server.child, 'close');
   server.kill('SIGTERM');
-  // Cut before the runtime's 1001 (after WEBSOCKET_CLOSE_GRACE_MS): no close frame, as at FC's timeout.
-  assert.deepEqual(await Promise.all(codes), [1006, 1006, 1006]);
-  assert.equal(await server.exited, 1);
+  const codes = await Promise.all(closes);
+  const exitCode = await server.exited;
   await outputClosed;
   const out = server.stdout();
   const ids = (phase: string): string[] => [...out.matchAll(new RegExp(`FC Invoke ${phase} RequestId: (\\S+)`, 'g'))].map((m) => m[1]!).sort();
   assert.equal(ids('Start').length, 3, out);
   assert.deepEqual(ids('End'), ids('Start'));
-});
+  return { codes, exitCode };
+}
 
 test('at shutdown an open connection\'s signal aborts first, then it gets the 1001 close frame and shutdown resolves 0', async (t) => {
   const { getRuntime } = await import('../lib/server.js');
