@@ -59,12 +59,16 @@ export async function spawnNode(args: string[], env: Record<string, string> = {}
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
   });
+  // Its output read to the end: at 'exit' the last lines may still be in the pipe.
+  const outputClosed = new Promise<number | string>((resolve) => {
+    child.on('close', (code, signal) => resolve(code ?? signal ?? -1));
+  });
   const waitForOutput = (pattern: RegExp, timeoutMs = 10_000): Promise<void> => {
     if (pattern.test(out)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${out}\nstderr:\n${err}`)), timeoutMs);
       waiters.push({ pattern, resolve: () => { clearTimeout(timer); resolve(); } });
-      void exited.then((code) => {
+      void outputClosed.then((code) => {
         clearTimeout(timer);
         if (!pattern.test(out)) reject(new Error(`child exited (${code}) before ${pattern}:\n${out}\nstderr:\n${err}`));
       });
