@@ -127,7 +127,8 @@ export async function runNode(args: string[], env: Record<string, string | undef
     }
   });
   child.stderr.on('data', (chunk) => { stderr += chunk; });
-  const [code] = await once(child, 'exit') as [number | null];
+  // 'close', not 'exit': at 'exit' the last of its output may still be in the pipe.
+  const [code] = await once(child, 'close') as [number | null];
   return { code: listening ? 'listening' : code, stdout, stderr };
 }
 

@@ -24,23 +24,26 @@ export function startEmulator(args: readonly string[], env: Record<string, strin
   child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); child.emit('output'); });
   child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); child.emit('output'); });
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  // Checked on every chunk of output and at exit: the wait ends on the event itself.
+  // Its output read to the end ('close'): at 'exit' the last lines may still be in the pipe.
+  let outputClosed = false;
+  child.on('close', () => { outputClosed = true; });
+  // Checked on every chunk of output and once the output has ended: the wait ends on the event itself.
   const waitFor = (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> => new Promise((resolve, reject) => {
     const check = (): void => {
       const match = pattern.exec(text);
       if (match) finish(null, match);
-      else if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`no ${pattern} in:\n${text}`));
+      else if (outputClosed) finish(new Error(`no ${pattern} in:\n${text}`));
     };
     const finish = (error: Error | null, match?: RegExpExecArray): void => {
       clearTimeout(timer);
       child.off('output', check);
-      child.off('exit', check);
+      child.off('close', check);
       if (error) reject(error);
       else resolve(match!);
     };
     const timer = setTimeout(() => finish(new Error(`no ${pattern} within ${timeoutMs} ms in:\n${text}`)), timeoutMs);
     child.on('output', check);
-    child.on('exit', check);
+    child.on('close', check);
     check();
   });
   return { child, output: () => text, waitFor, exited };
