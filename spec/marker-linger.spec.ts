@@ -18,7 +18,7 @@ test(`queued markers wait ${MARKER_LINGER_MS} ms for company, or go out in the t
   t.after(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-  const [code] = await once(child, 'exit');
+  const [code] = await once(child, 'close'); // its stderr read to the end
   assert.equal(code, 0, stderr);
   const record = JSON.parse(stderr.trim().split('\n').at(-1)!) as { writtenTwoTurnsLater: number; secondQueuedMs: number; lingerMs: number; lingered: string; boundWhole: boolean; boundBytes: number };
   // Node's timers never run before their time (rounded to the millisecond).

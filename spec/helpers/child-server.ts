@@ -16,7 +16,7 @@ export interface ChildServer {
   stderr(): string;
   /** Resolves once stdout matches. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  /** Resolves to the exit code (or the signal name) once the child exits. */
+  /** Resolves to the exit code (or the signal name) once the child has exited and its output is read to the end. */
   exited: Promise<number | string>;
   kill(signal?: NodeJS.Signals): void;
 }
@@ -56,11 +56,8 @@ export async function spawnNode(args: string[], env: Record<string, string> = {}
     }
   });
   child.stderr!.on('data', (chunk: string) => { err += chunk; });
+  // 'close', not 'exit': at 'exit' the last of its output may still be in the pipe.
   const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
-  });
-  // Its output read to the end: at 'exit' the last lines may still be in the pipe.
-  const outputClosed = new Promise<number | string>((resolve) => {
     child.on('close', (code, signal) => resolve(code ?? signal ?? -1));
   });
   const waitForOutput = (pattern: RegExp, timeoutMs = 10_000): Promise<void> => {
@@ -68,7 +65,7 @@ export async function spawnNode(args: string[], env: Record<string, string> = {}
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${out}\nstderr:\n${err}`)), timeoutMs);
       waiters.push({ pattern, resolve: () => { clearTimeout(timer); resolve(); } });
-      void outputClosed.then((code) => {
+      void exited.then((code) => {
         clearTimeout(timer);
         if (!pattern.test(out)) reject(new Error(`child exited (${code}) before ${pattern}:\n${out}\nstderr:\n${err}`));
       });

@@ -23,10 +23,10 @@ export function startEmulator(args: readonly string[], env: Record<string, strin
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); child.emit('output'); });
   child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); child.emit('output'); });
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   // Its output read to the end ('close'): at 'exit' the last lines may still be in the pipe.
   let outputClosed = false;
   child.on('close', () => { outputClosed = true; });
+  const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
   // Checked on every chunk of output and once the output has ended: the wait ends on the event itself.
   const waitFor = (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> => new Promise((resolve, reject) => {
     const check = (): void => {
