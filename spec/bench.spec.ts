@@ -17,7 +17,8 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   let err = '';
   child.stdout.on('data', (chunk) => { out += chunk; });
   child.stderr.on('data', (chunk) => { err += chunk; });
-  const code = await new Promise((resolve) => child.on('exit', resolve));
+  // 'close', not 'exit': the report, printed last, may still be in the pipe at 'exit'.
+  const code = await new Promise((resolve) => child.on('close', resolve));
   assert.equal(code, 0, `bench exited ${code}:\n${err}`);
   for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost', '## Image', '## Pairs loaded at once', '## WebSocket:', '## WebSocket relay:']) {
     assert.ok(out.includes(heading), `missing ${heading}`);
