@@ -12,20 +12,22 @@
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { describeError, GatewayError } from '../rules/errors.js';
-import { hasAnyHeader, hideRequestHeaders, scanRequestHeaders, type RequestHeaderScan } from '../rules/request-headers.js';
+import { hasAnyHeader, hideRequestHeaders, scanRequestHeaders } from '../rules/request-headers.js';
 import { CLIENT_ERROR_LINGER_MS } from '../rules/client-error.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import { getContextStorage } from './async-context.js';
-import { Context } from './context.js';
+import type { Context } from './context.js';
+import { takeConnectionEvents } from './connections.js';
 import { stripBasePath } from './control-paths.js';
 import { redact } from '../rules/redact.js';
 import type { UpgradeHandler } from './handlers.js';
 import { queueMarker, writeMarker } from './output.js';
 import { createLocalRequestId } from './request-id.js';
 import type { Runtime } from './runtime.js';
-import { connectionOf, trackWebSocket } from './websockets.js';
+import { connectionOf, OpenConnection, trackWebSocket } from './websockets.js';
 import { setTimeout } from '../rules/timers.js';
 
 /** Installs FC's rules on the server's upgrades, and the `upgrade` handler if given. */
@@ -47,10 +49,17 @@ export function installUpgrades(server: Server, runtime: Runtime, handler: Upgra
 
 function wrapEmit(server: Server, runtime: Runtime, own: number): void {
   const emit = server.emit;
+  // The connection tracking rides on this wrapper from now on: a server that upgrades takes a
+  // connection per handshake, and a listener of its own beside Node's costs a copy of the
+  // listener array on each (connections.ts).
+  const trackSocket = takeConnectionEvents(server);
   // Named parameters, not a destructured `arguments` (an iterator per event): every event of the
   // server passes here, and the others go on untouched.
   server.emit = function emitWithRules(this: Server, event: string | symbol, req: unknown, socket: unknown, head: unknown): boolean {
-    if (event !== 'upgrade') return Reflect.apply(emit, this, arguments) as boolean;
+    if (event !== 'upgrade') {
+      if (event === 'connection') trackSocket(this, req as Socket);
+      return Reflect.apply(emit, this, arguments) as boolean;
+    }
     onUpgrade(runtime, emit, this, own, req as IncomingMessage, socket as Duplex, head as Buffer);
     return true;
   } as Server['emit'];
@@ -68,18 +77,15 @@ function isWebSocket(req: IncomingMessage): boolean {
 function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server, own: number, req: IncomingMessage, socket: Duplex, head: Buffer<ArrayBufferLike>): void {
   // Node removed its own 'error' listener before emitting: without one, a reset would crash.
   socket.on('error', destroySocket);
-  const scan: RequestHeaderScan = {
-    headerBytes: 0, controlPath: '', requestId: '', basePath: '', functionTimeout: 0, initializationTimeout: 0,
-    contentLength: -1, chunked: false, hasHost: false, hasHiddenHeaders: false,
-  };
-  scanRequestHeaders(req.rawHeaders, scan, runtime.hiddenRequestHeaders, runtime.hiddenNameLengths);
-  const requestId = scan.requestId || createLocalRequestId();
+  const connection = new OpenConnection(socket, runtime);
+  scanRequestHeaders(req.rawHeaders, connection, runtime.hiddenRequestHeaders, runtime.hiddenNameLengths);
+  const requestId = connection.requestId ||= createLocalRequestId();
   const markers = runtime.options.markers;
   if (markers) queueMarker('Invoke', 'Start', requestId);
   const url = req.url ?? '/';
   const refusal = runtime.draining ? new GatewayError('FC_SHUTTING_DOWN', 'The function is shutting down')
     : !isWebSocket(req) ? new GatewayError('FC_BAD_REQUEST', `Malformed HTTP request (Upgrade "${req.headers.upgrade ?? ''}" is not supported; only WebSocket is)`)
-    : checkRequestLimits(url, scan.headerBytes, 0, runtime.options.limits);
+    : checkRequestLimits(url, connection.headerBytes, 0, runtime.options.limits);
   if (refusal) {
     sendOnSocket(socket, refusal.status, JSON.stringify(refusal), requestId);
     if (markers) writeMarker('Invoke', 'End', requestId);
@@ -88,21 +94,18 @@ function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server, own: 
   // The handshake's own headers (Connection, Upgrade, Sec-WebSocket-*) reach the app; the rest
   // that FC never forwards do not. The scan flags the handshake's own too, so look again before
   // rebuilding the headers.
-  if (scan.hasHiddenHeaders && hasAnyHeader(req.rawHeaders, runtime.hiddenUpgradeHeaders, runtime.hiddenUpgradeNameLengths)) hideRequestHeaders(req, runtime.hiddenUpgradeHeaders);
-  if (scan.basePath && runtime.options.stripBasePath) req.url = stripBasePath(url, scan.basePath);
-  const context = new Context({
-    headers: req.headers, res: socket, runtime, requestId, controlPath: scan.controlPath, basePath: scan.basePath,
-    functionTimeout: scan.functionTimeout, startedAt: Date.now(),
-  });
-  trackWebSocket(runtime, socket, context, requestId, scan.functionTimeout);
+  if (connection.hasHiddenHeaders && hasAnyHeader(req.rawHeaders, runtime.hiddenUpgradeHeaders, runtime.hiddenUpgradeNameLengths)) hideRequestHeaders(req, runtime.hiddenUpgradeHeaders);
+  if (connection.basePath && runtime.options.stripBasePath) req.url = stripBasePath(url, connection.basePath);
+  connection.headers = req.headers;
+  trackWebSocket(connection);
   const storage = storageFor(runtime, server, own);
   const { gate } = runtime;
   if (gate !== undefined && !gate.payload) {
-    void runGateThenEmit(gate, storage, emit, server, req, socket, head, context, requestId);
+    void runGateThenEmit(gate, storage, emit, server, req, socket, head, connection.context, requestId);
     return;
   }
   if (storage === undefined) callEmit(emit, server, req, socket, head);
-  else storage.run(context, callEmit, emit, server, req, socket, head);
+  else storage.run(connection.context, callEmit, emit, server, req, socket, head);
 }
 
 /**

@@ -7,21 +7,58 @@
  * Node quirk: `closeAllConnections()` does not reach upgraded sockets and `server.close()` waits
  * for them, so shutdown closes them itself ({@link closeWebSockets}).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { forgetConnection } from './connections.js';
-import { kAbort, type Context } from './context.js';
+import type { RequestHeaderScan } from '../rules/request-headers.js';
+import { handOverConnection, kCloseHook, type CloseHook } from './connections.js';
+import { Context, kAbort, type ContextSource } from './context.js';
 import { queueMarker } from './output.js';
 import type { Runtime } from './runtime.js';
 import { clearTimeout, setTimeout } from '../rules/timers.js';
 
-/** One upgraded connection. */
-export interface OpenConnection {
+/**
+ * One upgraded connection: the handshake's header scan, its context's source and the
+ * connection's state in one object (as an HTTP request's Invocation), since a WebSocket server
+ * takes one per handshake and every object on this path is paid for in garbage collection.
+ */
+export class OpenConnection implements ContextSource, RequestHeaderScan, CloseHook {
   readonly socket: Duplex;
-  readonly context: Context;
-  readonly requestId: string;
   readonly runtime: Runtime;
-  timer: NodeJS.Timeout | undefined;
+  readonly startedAt: number;
+  /** The headers the app sees, set once the handshake is accepted (after the hidden ones are removed). */
+  headers: IncomingHttpHeaders = {};
+  requestId = '';
+  controlPath = '';
+  basePath = '';
+  functionTimeout = 0;
+  initializationTimeout = 0;
+  contentLength = -1;
+  chunked = false;
+  hasHost = false;
+  headerBytes = 0;
+  hasHiddenHeaders = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  #context: Context | undefined;
+
+  constructor(socket: Duplex, runtime: Runtime) {
+    this.socket = socket;
+    this.runtime = runtime;
+    this.startedAt = Date.now();
+  }
+
+  /** The socket, whose early close aborts the context's signal. */
+  get res(): Duplex {
+    return this.socket;
+  }
+
+  get context(): Context {
+    return this.#context ??= new Context(this);
+  }
+
+  onSocketClose(): void {
+    endConnection(this);
+  }
 }
 
 /** A WebSocket close frame from the server, unmasked: FIN + close, length 2, code 1001 "going away" (RFC 6455 §5.5.1, §7.4.1). */
@@ -30,33 +67,31 @@ const CLOSE_GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]);
 export const WEBSOCKET_CLOSE_GRACE_MS = 200;
 export const WEBSOCKET_CLOSE_WAIT_MS = 500;
 
-/** The connection an upgraded socket carries, for its close listener and the `upgrade` handler. */
-const kConnection = Symbol('fc-container.websocket');
-type TrackedSocket = Duplex & { [kConnection]?: OpenConnection };
+type TrackedSocket = Duplex & { [kCloseHook]?: OpenConnection };
 
 /**
- * Follows an upgraded socket until it closes; arms the function timeout when FC sent one
- * (`seconds`, `x-fc-function-timeout` as the header scan read it; 0 for none).
+ * Follows an accepted connection's socket until it closes; arms the function timeout when FC sent
+ * one (`x-fc-function-timeout` as the header scan read it).
  */
-export function trackWebSocket(runtime: Runtime, socket: Duplex, context: Context, requestId: string, seconds: number): OpenConnection {
-  const connection: OpenConnection = { socket, context, requestId, runtime, timer: undefined };
+export function trackWebSocket(connection: OpenConnection): void {
+  const { socket, runtime } = connection;
   runtime.websockets.add(connection);
-  forgetConnection(socket as Socket);
-  if (seconds > 0) connection.timer = setTimeout(onDeadline, seconds * 1000, connection);
-  (socket as TrackedSocket)[kConnection] = connection;
-  // One shared listener, the connection found on the socket, and `on`, not `once` (a socket
-  // closes once): no closure or wrapper per connection.
-  socket.on('close', onWebSocketClose);
-  return connection;
+  if (connection.functionTimeout > 0) connection.timer = setTimeout(onDeadline, connection.functionTimeout * 1000, connection);
+  // The close arrives through the connection tracking's own listener (no second one per
+  // connection); a socket it does not track gets a listener here.
+  if (!handOverConnection(socket as Socket, connection)) {
+    (socket as TrackedSocket)[kCloseHook] = connection;
+    socket.on('close', onWebSocketClose);
+  }
 }
 
 /** The connection `socket` carries, once {@link trackWebSocket} has taken it. */
 export function connectionOf(socket: Duplex): OpenConnection | undefined {
-  return (socket as TrackedSocket)[kConnection];
+  return (socket as TrackedSocket)[kCloseHook];
 }
 
 function onWebSocketClose(this: TrackedSocket): void {
-  endConnection(this[kConnection]!);
+  endConnection(this[kCloseHook]!);
 }
 
 /** Ends a connection's invocation (its End marker), once: at its socket's close, or at shutdown. */
