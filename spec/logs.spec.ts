@@ -51,6 +51,20 @@ test('the Initialize, PreStop and PreFreeze pairs name their kind', async (t) =>
   assert.deepEqual(linesFor(out, 'stop-1'), ['FC PreStop Start RequestId: stop-1', 'FC PreStop End RequestId: stop-1']);
 });
 
+test('a request without x-fc-request-id gets a UUID-shaped local id, one per request, counting up, in its markers', async (t) => {
+  const server = await spawnServer(join(FIXTURES, 'lifecycle.mjs'));
+  t.after(() => server.kill('SIGKILL'));
+  for (let i = 0; i < 3; i++) await send(server.port, { path: '/pre-freeze' });
+  await server.waitForOutput(/(FC PreFreeze End RequestId: \S+\n[^]*){3}/);
+  const ids = [...server.stdout().matchAll(/FC PreFreeze Start RequestId: (\S+)\n/g)].map((m) => m[1]!);
+  assert.equal(ids.length, 3);
+  for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  const prefix = ids[0]!.slice(0, 24);
+  assert.deepEqual(ids.map((id) => id.slice(0, 24)), [prefix, prefix, prefix]);
+  const counts = ids.map((id) => parseInt(id.slice(24), 16));
+  assert.deepEqual(counts, [counts[0], counts[0]! + 1, counts[0]! + 2]);
+});
+
 test('--log-level warn drops info and debug lines; --no-markers drops markers', async (t) => {
   const server = await spawnServer(FIXTURE, ['--log-level', 'warn', '--no-markers']);
   t.after(() => server.kill('SIGKILL'));

@@ -182,3 +182,19 @@ test('hiding a request header does not change the connection: keep-alive still k
   });
   assert.equal(text.split('HTTP/1.1 200').length, 3, text);
 });
+
+test('the header scan reads FC\'s and the framing headers in any case, and no look-alike of the same length', async () => {
+  const { scanRequestHeaders } = await import('../lib/rules/request-headers.js');
+  const scan = (raw: string[]): Record<string, unknown> => {
+    const out = { headerBytes: 0, controlPath: '', requestId: '', basePath: '', functionTimeout: 0, initializationTimeout: 0, contentLength: -1, chunked: false, hasHost: false, hasHiddenHeaders: false };
+    scanRequestHeaders(raw, out);
+    return out;
+  };
+  const read = scan(['HOST', 'a', 'Content-Length', '12', 'Transfer-ENCODING', 'chunked', 'X-FC-Request-Id', 'r-1',
+    'X-Fc-Control-Path', '/invoke', 'x-FC-base-path', '/b/', 'X-Fc-Function-Timeout', '2.5', 'X-FC-INITIALIZATION-TIMEOUT', '3']);
+  assert.deepEqual([read.hasHost, read.contentLength, read.chunked, read.requestId, read.controlPath, read.basePath, read.functionTimeout, read.initializationTimeout],
+    [true, 12, true, 'r-1', '/invoke', '/b/', 2.5, 3]);
+  // Same lengths, one char off (a `-` where FC's name has a letter, `_` for `-`, a digit).
+  const none = scan(['hos7', 'a', 'content_length', '12', 'transfer-encodin9', 'x', 'x-fc-request-i-', 'r']);
+  assert.deepEqual([none.hasHost, none.contentLength, none.chunked, none.requestId], [false, -1, false, '']);
+});

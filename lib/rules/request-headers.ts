@@ -60,17 +60,31 @@ export function scanRequestHeaders(raw: string[], out: RequestHeaderScan, hidden
     }
     bytes += n + value.length;
     if (n === 4) {
-      if (name.toLowerCase() === 'host') out.hasHost = true;
+      if (isName(name, 'host')) out.hasHost = true;
     } else if (n === 14) {
-      if (name.toLowerCase() === 'content-length') out.contentLength = Number(value);
+      if (isName(name, 'content-length')) out.contentLength = Number(value);
     } else if (n === 17) {
-      if (name.toLowerCase() === 'transfer-encoding') out.chunked = true;
-    } else if (hiddenLengths.has(n) && hidden.has(name.toLowerCase())) {
-      out.hasHiddenHeaders = true;
-      if (UNCOUNTED_REQUEST_HEADERS.has(name.toLowerCase())) bytes -= n + value.length;
+      if (isName(name, 'transfer-encoding')) out.chunked = true;
+    } else if (hiddenLengths.has(n)) {
+      const lower = name.toLowerCase();
+      if (hidden.has(lower)) {
+        out.hasHiddenHeaders = true;
+        if (UNCOUNTED_REQUEST_HEADERS.has(lower)) bytes -= n + value.length;
+      }
     }
   }
   out.headerBytes = bytes;
+}
+
+/**
+ * Whether `name` is `lower` (lower-case, of the same length) in any case, by char codes: no
+ * string per header, where `toLowerCase()` makes one for every name a client capitalises (`Host`).
+ * `| 0x20` lower-cases a letter and leaves `-` and digits; the one other char it maps onto `-`,
+ * CR, cannot be in a name Node's parser accepted.
+ */
+function isName(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
 }
 
 /** `x-fc-` in any case, by char codes (no allocation). */
@@ -85,19 +99,19 @@ function isFcPrefix(name: string): boolean {
 function readFcHeader(name: string, value: string, out: RequestHeaderScan): void {
   switch (name.length) {
     case 17:
-      if (name.toLowerCase() === 'x-fc-control-path') out.controlPath = value;
+      if (isName(name, 'x-fc-control-path')) out.controlPath = value;
       break;
     case 15:
-      if (name.toLowerCase() === 'x-fc-request-id') out.requestId = value;
+      if (isName(name, 'x-fc-request-id')) out.requestId = value;
       break;
     case 14:
-      if (name.toLowerCase() === 'x-fc-base-path') out.basePath = value;
+      if (isName(name, 'x-fc-base-path')) out.basePath = value;
       break;
     case 21:
-      if (name.toLowerCase() === 'x-fc-function-timeout') out.functionTimeout = parseSeconds(value);
+      if (isName(name, 'x-fc-function-timeout')) out.functionTimeout = parseSeconds(value);
       break;
     case 27:
-      if (name.toLowerCase() === 'x-fc-initialization-timeout') out.initializationTimeout = parseSeconds(value);
+      if (isName(name, 'x-fc-initialization-timeout')) out.initializationTimeout = parseSeconds(value);
       break;
   }
 }

@@ -131,11 +131,20 @@ export function writeOut(text: string, requestId?: string): void {
   writeNow(text);
 }
 
+/** The common markers' text before the id, built once: each piece added to a string is one more string for the collector. */
+const INVOKE_START = 'FC Invoke Start RequestId: ';
+const INVOKE_END = 'FC Invoke End RequestId: ';
+
+function markerPrefix(kind: MarkerKind, phase: 'Start' | 'End'): string {
+  if (kind === 'Invoke') return phase === 'Start' ? INVOKE_START : INVOKE_END;
+  return 'FC ' + kind + ' ' + phase + ' RequestId: ';
+}
+
 /** Adds a marker to the pending batch; false when the testing client's interceptor took it instead. */
 function appendMarker(kind: MarkerKind, phase: 'Start' | 'End', requestId: string): boolean {
-  if (interceptor !== undefined && interceptor.marker('FC ' + kind + ' ' + phase + ' RequestId: ' + requestId, requestId)) return false;
+  if (interceptor !== undefined && interceptor.marker(markerPrefix(kind, phase) + requestId, requestId)) return false;
   if (nativeStdoutWrite === undefined) installHooks();
-  pending += 'FC ' + kind + ' ' + phase + ' RequestId: ' + requestId + '\n';
+  pending += markerPrefix(kind, phase) + requestId + '\n';
   return true;
 }
 

@@ -13,6 +13,8 @@ function randomHex(digits: number): string {
 
 const PREFIX = `${randomHex(8)}-${randomHex(4)}-4${randomHex(3)}-${randomHex(4)}-`;
 let counter = 0;
+/** `ZEROS[n]`: the zeros that pad an `n`-digit counter to 12 digits (padStart builds its filler on each call). */
+const ZEROS = Array.from({ length: 12 }, (_, n) => '0'.repeat(12 - n));
 
 /**
  * A local request id, for a request without `x-fc-request-id`: UUID-shaped, unique within the
@@ -20,5 +22,6 @@ let counter = 0;
  */
 export function createLocalRequestId(): string {
   counter++;
-  return PREFIX + counter.toString(16).padStart(12, '0');
+  const hex = counter.toString(16);
+  return PREFIX + (hex.length < 12 ? ZEROS[hex.length]! + hex : hex);
 }
