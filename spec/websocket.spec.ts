@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createServer, getContext, type Handlers, type Options } from '../lib/index.js';
+import { getRuntime } from '../lib/server.js';
 import { spawnNode, spawnServer, type ChildServer } from './helpers/child-server.js';
 import { send } from './helpers/http-client.js';
 import { FIXTURES } from './helpers/paths.js';
@@ -23,12 +24,17 @@ import { ask, connect } from './helpers/websocket-client.js';
 
 type TestContext = { after: (fn: () => unknown) => void };
 
-/** A server from createServer() on a free loopback port, closed after the test. */
+/**
+ * A server from createServer() on a free loopback port, closed after the test. Its upgraded
+ * sockets are destroyed first (server.close() waits for them), so a test that failed with a
+ * connection open ends instead of hanging.
+ */
 async function listen(t: TestContext, handlers: Handlers, options: Options = {}): Promise<{ server: Server; port: number }> {
   const server = createServer(handlers, { markers: false, logLevel: 'silent', ...options });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.after(() => new Promise<void>((resolve) => {
+    for (const { socket } of getRuntime(server)!.websockets) socket.destroy();
     server.closeAllConnections();
     server.close(() => resolve());
   }));
@@ -179,6 +185,34 @@ test('the Initializer runs before the handshake is handed over; a client that re
   ws.close();
 });
 
+test('a socket the handler keeps without an error listener gets the runtime\'s; one ws takes has only ws\'s; a reset later leaves the server up', async (t) => {
+  let hold!: (socket: Duplex) => void;
+  const held = new Promise<Duplex>((resolve) => { hold = resolve; });
+  const wss = new WebSocketServer({ noServer: true });
+  let wsSocket: Duplex | undefined;
+  const { port } = await listen(t, {
+    upgrade: (req, socket, head) => {
+      if (req.url === '/keep') return hold(socket);
+      wsSocket = socket;
+      wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(`echo ${m}`)));
+    },
+  });
+  const ws = await connect(`ws://127.0.0.1:${port}/`);
+  assert.equal(wsSocket!.listenerCount('error'), 1);
+  const client = createConnection(port, '127.0.0.1');
+  client.write(handshake('', '/keep'));
+  const socket = await held;
+  assert.equal(socket.listenerCount('error'), 1);
+  // Reading, the server sees the reset as ECONNRESET: an 'error' with nobody else to take it
+  // (not once(socket, 'close'), which would listen for the error itself).
+  const closed = new Promise((resolve) => socket.on('close', resolve));
+  socket.resume();
+  client.resetAndDestroy();
+  await closed;
+  assert.equal(await ask(ws, 'still'), 'echo still');
+  ws.close();
+});
+
 test('a client that vanishes mid-message: the server goes on', async (t) => {
   const wss = new WebSocketServer({ noServer: true });
   const { port } = await listen(t, { upgrade: (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(`echo ${m}`))) });
@@ -241,7 +275,6 @@ async function terminateWithOpenSockets(server: ChildServer, path: string): Prom
 }
 
 test('at shutdown an open connection\'s signal aborts first, then it gets the 1001 close frame and shutdown resolves 0', async (t) => {
-  const { getRuntime } = await import('../lib/server.js');
   const { shutdown } = await import('../lib/runtime/shutdown.js');
   const aborted: string[] = [];
   const wss = new WebSocketServer({ noServer: true });

@@ -75,8 +75,6 @@ function isWebSocket(req: IncomingMessage): boolean {
  * run: no promise per connection on the common path.
  */
 function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server, own: number, req: IncomingMessage, socket: Duplex, head: Buffer<ArrayBufferLike>): void {
-  // Node removed its own 'error' listener before emitting: without one, a reset would crash.
-  socket.on('error', destroySocket);
   const connection = new OpenConnection(socket, runtime);
   scanRequestHeaders(req.rawHeaders, connection, runtime.hiddenRequestHeaders, runtime.hiddenNameLengths);
   const requestId = connection.requestId ||= createLocalRequestId();
@@ -87,6 +85,7 @@ function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server, own: 
     : !isWebSocket(req) ? new GatewayError('FC_BAD_REQUEST', `Malformed HTTP request (Upgrade "${req.headers.upgrade ?? ''}" is not supported; only WebSocket is)`)
     : checkRequestLimits(url, connection.headerBytes, 0, runtime.options.limits);
   if (refusal) {
+    guardSocket(socket);
     sendOnSocket(socket, refusal.status, JSON.stringify(refusal), requestId);
     if (markers) writeMarker('Invoke', 'End', requestId);
     return;
@@ -101,11 +100,24 @@ function onUpgrade(runtime: Runtime, emit: Server['emit'], server: Server, own: 
   const storage = storageFor(runtime, server, own);
   const { gate } = runtime;
   if (gate !== undefined && !gate.payload) {
+    guardSocket(socket);
     void runGateThenEmit(gate, storage, emit, server, req, socket, head, connection.context, requestId);
     return;
   }
   if (storage === undefined) callEmit(emit, server, req, socket, head);
   else storage.run(connection.context, callEmit, emit, server, req, socket, head);
+  if (socket.listenerCount('error') === 0) guardSocket(socket);
+}
+
+/**
+ * Node removed its own `'error'` listener before emitting: without one, a reset would crash the
+ * process. Put on in the same turn as the handshake arrived, before anything can emit an error
+ * (a socket's errors come from later callbacks): at once where the runtime keeps the socket
+ * (a refusal, the Initializer's wait), else after the listeners ran, and only if they left none
+ * (`ws` adds its own; a second one would make an array on every socket).
+ */
+function guardSocket(socket: Duplex): void {
+  socket.on('error', destroySocket);
 }
 
 /**
