@@ -12,7 +12,6 @@
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, Server } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { describeError, GatewayError } from '../rules/errors.js';
 import { hasAnyHeader, hideRequestHeaders, scanRequestHeaders } from '../rules/request-headers.js';
@@ -20,7 +19,6 @@ import { CLIENT_ERROR_LINGER_MS } from '../rules/client-error.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import { getContextStorage } from './async-context.js';
 import type { Context } from './context.js';
-import { takeConnectionEvents } from './connections.js';
 import { stripBasePath } from './control-paths.js';
 import { redact } from '../rules/redact.js';
 import type { UpgradeHandler } from './handlers.js';
@@ -49,17 +47,10 @@ export function installUpgrades(server: Server, runtime: Runtime, handler: Upgra
 
 function wrapEmit(server: Server, runtime: Runtime, own: number): void {
   const emit = server.emit;
-  // The connection tracking rides on this wrapper from now on: a server that upgrades takes a
-  // connection per handshake, and a listener of its own beside Node's costs a copy of the
-  // listener array on each (connections.ts).
-  const trackSocket = takeConnectionEvents(server);
   // Named parameters, not a destructured `arguments` (an iterator per event): every event of the
   // server passes here, and the others go on untouched.
   server.emit = function emitWithRules(this: Server, event: string | symbol, req: unknown, socket: unknown, head: unknown): boolean {
-    if (event !== 'upgrade') {
-      if (event === 'connection') trackSocket(this, req as Socket);
-      return Reflect.apply(emit, this, arguments) as boolean;
-    }
+    if (event !== 'upgrade') return Reflect.apply(emit, this, arguments) as boolean;
     onUpgrade(runtime, emit, this, own, req as IncomingMessage, socket as Duplex, head as Buffer);
     return true;
   } as Server['emit'];

@@ -11,7 +11,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestHeaderScan } from '../rules/request-headers.js';
-import { handOverConnection, kCloseHook, type CloseHook } from './connections.js';
+import { forgetConnection } from './connections.js';
 import { Context, kAbort, type ContextSource } from './context.js';
 import { queueMarker } from './output.js';
 import type { Runtime } from './runtime.js';
@@ -22,7 +22,7 @@ import { clearTimeout, setTimeout } from '../rules/timers.js';
  * connection's state in one object (as an HTTP request's Invocation), since a WebSocket server
  * takes one per handshake and every object on this path is paid for in garbage collection.
  */
-export class OpenConnection implements ContextSource, RequestHeaderScan, CloseHook {
+export class OpenConnection implements ContextSource, RequestHeaderScan {
   readonly socket: Duplex;
   readonly runtime: Runtime;
   readonly startedAt: number;
@@ -55,10 +55,6 @@ export class OpenConnection implements ContextSource, RequestHeaderScan, CloseHo
   get context(): Context {
     return this.#context ??= new Context(this);
   }
-
-  onSocketClose(): void {
-    endConnection(this);
-  }
 }
 
 /** A WebSocket close frame from the server, unmasked: FIN + close, length 2, code 1001 "going away" (RFC 6455 §5.5.1, §7.4.1). */
@@ -67,7 +63,9 @@ const CLOSE_GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]);
 export const WEBSOCKET_CLOSE_GRACE_MS = 200;
 export const WEBSOCKET_CLOSE_WAIT_MS = 500;
 
-type TrackedSocket = Duplex & { [kCloseHook]?: OpenConnection };
+/** The connection an upgraded socket carries, for its close listener and the `upgrade` handler. */
+const kConnection = Symbol('fc-container.websocket');
+type TrackedSocket = Duplex & { [kConnection]?: OpenConnection };
 
 /**
  * Follows an accepted connection's socket until it closes; arms the function timeout when FC sent
@@ -76,22 +74,21 @@ type TrackedSocket = Duplex & { [kCloseHook]?: OpenConnection };
 export function trackWebSocket(connection: OpenConnection): void {
   const { socket, runtime } = connection;
   runtime.websockets.add(connection);
+  forgetConnection(socket as Socket);
   if (connection.functionTimeout > 0) connection.timer = setTimeout(onDeadline, connection.functionTimeout * 1000, connection);
-  // The close arrives through the connection tracking's own listener (no second one per
-  // connection); a socket it does not track gets a listener here.
-  if (!handOverConnection(socket as Socket, connection)) {
-    (socket as TrackedSocket)[kCloseHook] = connection;
-    socket.on('close', onWebSocketClose);
-  }
+  (socket as TrackedSocket)[kConnection] = connection;
+  // One shared listener, the connection found on the socket, and `on`, not `once` (a socket
+  // closes once): no closure or wrapper per connection.
+  socket.on('close', onWebSocketClose);
 }
 
 /** The connection `socket` carries, once {@link trackWebSocket} has taken it. */
 export function connectionOf(socket: Duplex): OpenConnection | undefined {
-  return (socket as TrackedSocket)[kCloseHook];
+  return (socket as TrackedSocket)[kConnection];
 }
 
 function onWebSocketClose(this: TrackedSocket): void {
-  endConnection(this[kCloseHook]!);
+  endConnection(this[kConnection]!);
 }
 
 /** Ends a connection's invocation (its End marker), once: at its socket's close, or at shutdown. */
