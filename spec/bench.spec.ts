@@ -23,7 +23,7 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   for (const heading of ['## Targets', '## Throughput: POST /invoke', '## Throughput: GET /api/hello', '## Cold start', '## Memory', '## Oversize', '## Import cost', '## Image', '## Pairs loaded at once', '## WebSocket:', '## WebSocket relay:']) {
     assert.ok(out.includes(heading), `missing ${heading}`);
   }
-  for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono', 'ws-raw', 'ws-fc-container', 'direct', 'via-gateway']) {
+  for (const variant of ['raw', 'raw-fc', 'fc-container', 'fc-container-fetch', 'fc-container-async', 'express', 'fastify', 'hono', 'ws-raw', 'ws-fc-container', 'direct', 'via-gateway', 'via-tcp-pipe']) {
     assert.match(out, new RegExp(`^\\| ${variant} \\| [\\d,.]+ \\|`, 'm'), `no numbers for ${variant}`);
   }
   for (const pair of ['fc-container / raw-fc', 'fc-container / fastify', 'hono-fc-container / hono', 'fc-container-fetch / raw']) {
@@ -32,6 +32,7 @@ test('the benchmark runs end to end in smoke mode and reports every section', { 
   assert.match(out, /^\| GET \/api\/hello: a Hono app on fc-container >= 1\.00x on @hono\/node-server \| \*\*(PASS|TIE|FAIL)\*\* \| [\d.]+x \(req\/s, both loaded at once/m, 'the Hono GET target is not judged on the pairs section');
   assert.match(out, /^\| require\('fc-container'\) \| [\d.]+ \|/m, 'no require row in the import-cost table');
   assert.match(out, /^\| WebSocket relay: gateway CPU per message <= 1\.0x the container's ws server \| \*\*(PASS|TIE|FAIL)\*\* \| [\d.]+x /m, 'no measured relay-cpu row in the targets table');
+  assert.match(out, /^The floor: the bare TCP relay's CPU per message \(via-tcp-pipe\) \/ the container's \(direct\) [\d.]+x median/m, 'no relay floor');
   assert.match(out, /^\| node node_modules\/fc-container\/dist\/cli\.cjs serve handler\.mjs \(the README's CMD\) \| [\d.]+ \|/m, 'no cold start of the README\'s CMD');
   assert.match(out, /Installed footprint: 1 package\(s\) in the consumer's node_modules \(fc-container\)/);
   assert.doesNotMatch(out, /FAILED:/);

@@ -42,13 +42,16 @@ export const WS_VARIANTS = [
 ];
 
 /**
- * The relay section's pair of paths to the same container (ws-raw.mjs, a fresh one per run): its
- * load client straight to it, or through the local gateway (ws-gateway.mjs, createGateway() in
- * target mode) in front of it. Measured in this order in even rounds, reversed in odd ones.
+ * The relay section's paths to the same container (ws-raw.mjs, a fresh one per run): its load
+ * client straight to it, through the local gateway (ws-gateway.mjs, createGateway() in target
+ * mode) in front of it, or through the floor (tcp-pipe.mjs, a bare TCP relay in Node, no HTTP and
+ * no FC rule: what any Node relay pays). `relay` is the file in front of the container, if any.
+ * Measured in this order in even rounds, reversed in odd ones.
  */
 export const RELAY_VARIANTS = [
-  { name: 'direct', gateway: false, about: 'client -> container (ws-raw: node:http + ws)' },
-  { name: 'via-gateway', gateway: true, about: 'client -> gateway (createGateway({ target, customDomain: true })) -> container' },
+  { name: 'direct', relay: undefined, about: 'client -> container (ws-raw: node:http + ws)' },
+  { name: 'via-gateway', relay: 'ws-gateway.mjs', about: 'client -> gateway (createGateway({ target, customDomain: true })) -> container' },
+  { name: 'via-tcp-pipe', relay: 'tcp-pipe.mjs', about: 'client -> bare TCP relay (net sockets piped both ways) -> container: the floor' },
 ];
 
 export const SECTIONS = ['import', 'cold', 'image', 'memory', 'oversize', 'throughput', 'pairs', 'websocket', 'relay', 'testing'];

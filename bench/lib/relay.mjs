@@ -1,7 +1,8 @@
 // The WebSocket relay: 1 KiB binary messages echoed by the same container (ws-raw.mjs, bare
-// node:http + ws), sent straight to it (`direct`) or through the local gateway in front of it
+// node:http + ws), sent straight to it (`direct`), through the local gateway in front of it
 // (`via-gateway`: ws-gateway.mjs, createGateway({ target, customDomain: true }), which pipes the
-// two sockets after the container's 101). The load is ws-load.mjs's echo mode in its own process
+// two sockets after the container's 101), or through the floor (`via-tcp-pipe`: tcp-pipe.mjs, a
+// bare TCP relay, what any relay written in Node pays). The load is ws-load.mjs's echo mode in its own process
 // on the load core: `connections` long-lived WebSockets, each sending a message and awaiting its
 // echo in a loop. Fresh processes per variant per round, rounds interleaved and alternating in
 // order. The gateway runs on the server core beside the container: the load core stays the
@@ -9,7 +10,8 @@
 // it would take its CPU and change the offered load), and the gateway's CPU time is taken on the
 // same core as the container's it is compared with. CPU time per echoed message comes from /proc
 // over the echo loop only (after every connection is open, before any closes): the gateway's in
-// via-gateway runs, the container's in direct runs, and their paired per-round ratio.
+// via-gateway runs, the container's in direct runs, and their paired per-round ratio. The relay in
+// front (the gateway or the floor) is `gateway` in the process table.
 import { availableParallelism } from 'node:os';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -115,7 +117,7 @@ async function measureOnce(ctx, url, procs) {
   return r;
 }
 
-/** One round for one variant: start the container (and the gateway), check one echo, warm up, measure, stop. */
+/** One round for one variant: start the container (and the relay in front), check one echo, warm up, measure, stop. */
 async function runOne(ctx, variant, round) {
   const { config } = ctx;
   const message = echoMessage(config.relayMessage);
@@ -125,11 +127,12 @@ async function runOne(ctx, variant, round) {
     let url;
     try {
       await waitForText(container.logPath, `ready ${CONTAINER.name}`, { timeoutMs: 15_000, proc: container });
-      if (variant.gateway) {
-        gateway = await launchNode(ctx, { name: 'ws-gateway', file: join(SERVERS_DIR, 'ws-gateway.mjs'), args: [`http://127.0.0.1:${container.port}`], tag: `relay${round}` });
-        await waitForText(gateway.logPath, 'ready ws-gateway', { timeoutMs: 15_000, proc: gateway });
+      if (variant.relay) {
+        const name = variant.relay.replace(/\.mjs$/, '');
+        gateway = await launchNode(ctx, { name, file: join(SERVERS_DIR, variant.relay), args: [`http://127.0.0.1:${container.port}`], tag: `relay${round}` });
+        await waitForText(gateway.logPath, `ready ${name}`, { timeoutMs: 15_000, proc: gateway });
         // Its own port (0: a free one), from its ready line, not the PORT launchNode offered.
-        gateway.port = Number(/ready ws-gateway (\d+)/.exec(readFileSync(gateway.logPath, 'utf8'))?.[1]);
+        gateway.port = Number(new RegExp(`ready ${name} (\\d+)`).exec(readFileSync(gateway.logPath, 'utf8'))?.[1]);
       }
       url = `ws://127.0.0.1:${(gateway ?? container).port}/`;
       await echoOnce(url, message);
@@ -169,7 +172,7 @@ export async function measureRelay(ctx) {
       perRound[variant.name][round] = r;
       ctx.progress(`relay: round ${round + 1}/${config.rounds} ${variant.name}: ${r.error
         ? `FAILED (${r.error.slice(0, 120)})`
-        : `${Math.round(r.rate)} messages/s, ${variant.gateway ? 'gateway' : 'container'} ${r.cpuUsPerMessage.toFixed(1)} us CPU each`}`);
+        : `${Math.round(r.rate)} messages/s, ${variant.relay ? variant.relay.replace(/\.mjs$/, '') : 'container'} ${r.cpuUsPerMessage.toFixed(1)} us CPU each`}`);
     }
   }
   return summarize(perRound, config.rounds, config.quietShare);
@@ -183,7 +186,7 @@ function summarize(perRound, rounds, quietShare) {
     return {
       name: v.name,
       about: v.about,
-      measured: v.gateway ? 'gateway' : 'container',
+      measured: v.relay ? v.relay.replace(/\.mjs$/, '') : 'container',
       failed: good.length === 0,
       errors: [...new Set(results.filter((r) => r?.error).map((r) => r.error))],
       rounds: results.map((r) => (r && !r.error
@@ -211,9 +214,10 @@ function summarize(perRound, rounds, quietShare) {
   // rounds; the target takes the finite ones.
   const direct = rows.find((r) => r.name === 'direct');
   const via = rows.find((r) => r.name === 'via-gateway');
-  const ratio = (viaKey, directKey) => Array.from({ length: rounds }, (_, i) => {
-    const a = via.rounds[i];
-    const b = direct.rounds[i];
+  const floor = rows.find((r) => r.name === 'via-tcp-pipe');
+  const ratio = (viaKey, directKey, over = via, under = direct) => Array.from({ length: rounds }, (_, i) => {
+    const a = over.rounds[i];
+    const b = under.rounds[i];
     return a.error || b.error || !(b[directKey] > 0) ? NaN : a[viaKey] / b[directKey];
   });
   const withinVia = Array.from({ length: rounds }, (_, i) => {
@@ -231,5 +235,10 @@ function summarize(perRound, rounds, quietShare) {
     // The gateway's over the container's in the same via-gateway run, at the same message rate
     // (for reference: CPU per message falls as the rate rises, and the two variants' rates differ).
     sameRunRatio: withinVia,
+    // The floor's CPU per relayed message over the container's per echoed message, and the
+    // gateway's over the floor's: how much of the target's ratio any Node relay pays, and the
+    // gateway's own share beyond it.
+    floorRatio: ratio('gatewayUsPerMessage', 'containerUsPerMessage', floor),
+    overFloorRatio: ratio('gatewayUsPerMessage', 'gatewayUsPerMessage', via, floor),
   };
 }
