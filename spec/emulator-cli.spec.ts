@@ -88,7 +88,7 @@ test('a --port that is taken is named, and the command is not started', async (t
 
 test('a whole run: start, invoke, and on SIGTERM GET /pre-stop, then SIGTERM to the command, exit 0', async (t) => {
   const run = emulate(['--port', '0', '--pre-stop', '--initializer', '--function-name', 'hello', '--', process.execPath, join(FIXTURES, 'emu-bare.cjs')]);
-  t.after(() => run.child.kill('SIGKILL'));
+  t.after(() => run.stop());
   const [, port] = await run.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\n/);
   assert.match(run.output(), /\[hello\] Running on http:\/\/0\.0\.0\.0:\d+/);
   assert.match(run.output(), /curl -s -XPOST http:\/\/127\.0\.0\.1:\d+\/2023-03-30\/functions\/hello\/invocations/);
@@ -108,7 +108,7 @@ test('a command that ignores SIGTERM is killed after --stop-timeout; a command g
   const script = `const http = require("http"); process.on("SIGTERM", () => console.log("ignoring SIGTERM"));`
     + ` http.createServer((q, s) => s.end("ok")).listen(process.env.FC_CUSTOM_LISTEN_PORT, "0.0.0.0");`;
   const run = emulate(['--port', '0', '--stop-timeout', '0.5', '--', `${JSON.stringify(process.execPath)} -e '${script}'`]);
-  t.after(() => run.child.kill('SIGKILL'));
+  t.after(() => run.stop());
   const [, port] = await run.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\n/);
   const pid = Number(/\(pid (\d+)\)/.exec(run.output())![1]);
   assert.equal((await send(Number(port), { method: 'POST', path: FC3, body: 'x' })).text, 'ok');

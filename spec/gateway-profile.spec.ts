@@ -118,7 +118,7 @@ describe('the CLI', () => {
     ];
     for (const [args, env, line, profile] of cases) {
       const run = startEmulator([...args, '--port', '0', '--', ...BARE], env);
-      t.after(() => run.child.kill('SIGKILL'));
+      t.after(() => run.stop());
       const [, port] = await run.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\n/);
       assert.match(run.output(), line);
       if (profile === 'fc3') assert.match(run.output(), /HTTP trigger: {3}curl -s http:\/\/127\.0\.0\.1:\d+\/ {3}\(FC 3\.0's <prefix>\.<region>\.fcapp\.run\/<path>\)/);

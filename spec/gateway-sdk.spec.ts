@@ -114,7 +114,7 @@ test('a failing Initializer, through each SDK: returned with InitializationError
 
 test('`fc-container emulate` answers both SDKs the same way: a success with its tail and metadata, a thrown error returned', { timeout: 30_000 }, async (t) => {
   const run = startEmulator(['--port', '0', '--function-name', 'orders', '--service-name', 'shop', '--', ...FUNCTION]);
-  t.after(() => { run.child.kill('SIGKILL'); });
+  t.after(() => run.stop());
   const [, port] = await run.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\n/);
   const ok = await invokeFc3(createFc3Client(Number(port)), 'orders', 'log:cli', true);
   const id = ok.headers['x-fc-request-id']!;

@@ -11,6 +11,12 @@ export interface RunningEmulator {
   /** Resolves with the first match of `pattern` in the output; rejects if the process exits first or after `timeoutMs`. */
   waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>;
   exited: Promise<number | string>;
+  /**
+   * Stops it as a user would (SIGTERM: the emulator stops its container, which it started in a
+   * process group of its own), and resolves once it has exited; SIGKILL after `timeoutMs`. For
+   * teardown: a SIGKILL alone would leave the container running, listening, after the suite.
+   */
+  stop: (timeoutMs?: number) => Promise<void>;
 }
 
 /** Starts the emulator with `args`; `env` is added to this process's environment (undefined removes a variable). */
@@ -46,5 +52,12 @@ export function startEmulator(args: readonly string[], env: Record<string, strin
     child.on('close', check);
     check();
   });
-  return { child, output: () => text, waitFor, exited };
+  const stop = async (timeoutMs = 10_000): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { child, output: () => text, waitFor, exited, stop };
 }
