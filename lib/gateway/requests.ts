@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { drainRequest, readBody } from '../rules/body.js';
 import { FC_COMMON_ERROR, GatewayError, UNHANDLED_INVOCATION_ERROR } from '../rules/errors.js';
-import { scanRequestHeaders, type RequestHeaderScan } from '../rules/request-headers.js';
+import { RequestHeaderScan, scanRequestHeaders } from '../rules/request-headers.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import { acceptAsync, ASYNC_PAYLOAD_LIMIT, createAsyncPayloadError, isAsyncRequest } from './async-invocation.js';
 import { describeCall } from './call.js';
@@ -30,11 +30,7 @@ export function onRequest(gw: GatewayState, req: IncomingMessage, res: ServerRes
     sendFcError(res, requestId, route.error, readErrorShape(url), route.allow ? { allow: route.allow } : {});
     return;
   }
-  const scan: RequestHeaderScan = {
-    headerBytes: 0, controlPath: '', requestId: '', basePath: '', functionTimeout: 0, initializationTimeout: 0,
-    contentLength: -1, chunked: false,
-  hasHost: false, hasHiddenHeaders: false,
-  };
+  const scan = new RequestHeaderScan();
   scanRequestHeaders(req.rawHeaders, scan);
   const asyncCall = isAsyncRequest(req);
   const refusal = asyncCall && scan.contentLength > ASYNC_PAYLOAD_LIMIT

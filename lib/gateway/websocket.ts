@@ -11,7 +11,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../rules/errors.js';
-import { scanRequestHeaders, type RequestHeaderScan } from '../rules/request-headers.js';
+import { RequestHeaderScan, scanRequestHeaders } from '../rules/request-headers.js';
 import { checkRequestLimits } from '../rules/limit-checks.js';
 import { describeCall } from './call.js';
 import { buildFcHeaders } from './fc-headers.js';
@@ -49,10 +49,7 @@ export async function onGatewayUpgrade(gw: GatewayState, req: IncomingMessage, c
     reply.sendJson(error.status, formatPlatformError(error, requestId, shape), requestId);
     return;
   }
-  const scan: RequestHeaderScan = {
-    headerBytes: 0, controlPath: '', requestId: '', basePath: '', functionTimeout: 0, initializationTimeout: 0,
-    contentLength: -1, chunked: false, hasHost: false, hasHiddenHeaders: false,
-  };
+  const scan = new RequestHeaderScan();
   scanRequestHeaders(req.rawHeaders, scan);
   const refusal = (req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket'
     ? new GatewayError('FC_BAD_REQUEST', `Upgrade "${req.headers.upgrade ?? ''}" is not supported; only WebSocket is`)

@@ -19,25 +19,30 @@ export const HIDDEN_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'trailer',
 ]);
 
-/** What one pass over the raw request headers learns. */
-export interface RequestHeaderScan {
+/**
+ * What one pass over the raw request headers learns, each field at its value for a header that is
+ * absent. A class, not an interface: the runtime's per-request states (an HTTP request's, an
+ * upgraded connection's) extend it, and the gateway makes one per request, so the defaults are
+ * written once.
+ */
+export class RequestHeaderScan {
   /** Name + value bytes of every header but `x-fc-*` and `UNCOUNTED_REQUEST_HEADERS` (what FC's header limit counts). */
-  headerBytes: number;
-  controlPath: string;
-  requestId: string;
-  basePath: string;
+  headerBytes = 0;
+  controlPath = '';
+  requestId = '';
+  basePath = '';
   /** `x-fc-function-timeout` in seconds; 0 when absent or not a positive number. */
-  functionTimeout: number;
+  functionTimeout = 0;
   /** `x-fc-initialization-timeout` in seconds (sent on `/initialize`); 0 when absent or not a positive number. */
-  initializationTimeout: number;
+  initializationTimeout = 0;
   /** `content-length` as a number; -1 when absent. */
-  contentLength: number;
+  contentLength = -1;
   /** Whether `transfer-encoding` is present (a body of unknown length follows). */
-  chunked: boolean;
+  chunked = false;
   /** Whether a `host` header is present (HTTP/1.1 requires one). */
-  hasHost: boolean;
+  hasHost = false;
   /** Whether any of {@link HIDDEN_REQUEST_HEADERS} is present. */
-  hasHiddenHeaders: boolean;
+  hasHiddenHeaders = false;
 }
 
 /** Lengths of the hidden request header names, to skip the string compare for every other header. */

@@ -4,27 +4,17 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Context, type ContextSource } from './context.js';
-import type { RequestHeaderScan } from '../rules/request-headers.js';
+import { RequestHeaderScan } from '../rules/request-headers.js';
 import { ROUTE_HTTP, ROUTE_INITIALIZE, type Route } from './control-paths.js';
 import type { Runtime } from './runtime.js';
 
-/** The state of one request; the handler sees it through its {@link Context}. */
-export class Invocation implements ContextSource, RequestHeaderScan {
+/** The state of one request (its header scan's facts first); the handler sees it through its {@link Context}. */
+export class Invocation extends RequestHeaderScan implements ContextSource {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly runtime: Runtime;
   readonly startedAt: number;
   route: Route = ROUTE_HTTP;
-  requestId = '';
-  controlPath = '';
-  basePath = '';
-  functionTimeout = 0;
-  initializationTimeout = 0;
-  contentLength = -1;
-  chunked = false;
-  hasHost = false;
-  headerBytes = 0;
-  hasHiddenHeaders = false;
   /** The End marker is queued, or markers are off so none is due: the request is over for FC's log. */
   endMarkerWritten = false;
   /** The outcome is chosen (a result, an error, the timeout, a refusal, or the client left): anything later is dropped. */
@@ -35,6 +25,7 @@ export class Invocation implements ContextSource, RequestHeaderScan {
   #context: Context | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, runtime: Runtime) {
+    super();
     this.req = req;
     this.res = res;
     this.runtime = runtime;

@@ -10,7 +10,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { RequestHeaderScan } from '../rules/request-headers.js';
+import { RequestHeaderScan } from '../rules/request-headers.js';
 import { forgetConnection } from './connections.js';
 import { Context, kAbort, type ContextSource } from './context.js';
 import { queueMarker } from './output.js';
@@ -22,26 +22,17 @@ import { clearTimeout, setTimeout } from '../rules/timers.js';
  * connection's state in one object (as an HTTP request's Invocation), since a WebSocket server
  * takes one per handshake and every object on this path is paid for in garbage collection.
  */
-export class OpenConnection implements ContextSource, RequestHeaderScan {
+export class OpenConnection extends RequestHeaderScan implements ContextSource {
   readonly socket: Duplex;
   readonly runtime: Runtime;
   readonly startedAt: number;
   /** The headers the app sees, set once the handshake is accepted (after the hidden ones are removed). */
   headers: IncomingHttpHeaders = {};
-  requestId = '';
-  controlPath = '';
-  basePath = '';
-  functionTimeout = 0;
-  initializationTimeout = 0;
-  contentLength = -1;
-  chunked = false;
-  hasHost = false;
-  headerBytes = 0;
-  hasHiddenHeaders = false;
   timer: NodeJS.Timeout | undefined = undefined;
   #context: Context | undefined;
 
   constructor(socket: Duplex, runtime: Runtime) {
+    super();
     this.socket = socket;
     this.runtime = runtime;
     this.startedAt = Date.now();
