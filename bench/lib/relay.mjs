@@ -2,9 +2,9 @@
 // node:http + ws), sent straight to it (`direct`), through the local gateway in front of it
 // (`via-gateway`: ws-gateway.mjs, createGateway({ target, customDomain: true }), which pipes the
 // two sockets after the container's 101), or through the floor (`via-tcp-pipe`: tcp-pipe.mjs, a
-// bare TCP relay, what any relay written in Node pays). The load is ws-load.mjs's echo mode in its own process
-// on the load core: `connections` long-lived WebSockets, each sending a message and awaiting its
-// echo in a loop. Fresh processes per variant per round, rounds interleaved and alternating in
+// bare TCP relay, what any relay written in Node pays). The load is ws-load.mjs's echo mode in its
+// own process on the load core: `connections` long-lived WebSockets, each sending a message and
+// awaiting its echo in a loop. Fresh processes per variant per round, rounds interleaved and alternating in
 // order. The gateway runs on the server core beside the container: the load core stays the
 // client's alone in both variants (one Node client is what limits the rate, so a gateway beside
 // it would take its CPU and change the offered load), and the gateway's CPU time is taken on the
@@ -38,6 +38,9 @@ function clientVersion() {
 }
 
 const cpuSeconds = (before, after) => after.user - before.user + after.system - before.system;
+
+/** The process a variant measures: its relay's server name (`ws-gateway`, `tcp-pipe`), else the container. */
+const measuredName = (variant) => (variant.relay ? variant.relay.replace(/\.mjs$/, '') : 'container');
 
 /**
  * One echo run of `seconds` against `url`: the client's WSJSON summary, with each process's CPU
@@ -128,7 +131,7 @@ async function runOne(ctx, variant, round) {
     try {
       await waitForText(container.logPath, `ready ${CONTAINER.name}`, { timeoutMs: 15_000, proc: container });
       if (variant.relay) {
-        const name = variant.relay.replace(/\.mjs$/, '');
+        const name = measuredName(variant);
         gateway = await launchNode(ctx, { name, file: join(SERVERS_DIR, variant.relay), args: [`http://127.0.0.1:${container.port}`], tag: `relay${round}` });
         await waitForText(gateway.logPath, `ready ${name}`, { timeoutMs: 15_000, proc: gateway });
         // Its own port (0: a free one), from its ready line, not the PORT launchNode offered.
@@ -172,7 +175,7 @@ export async function measureRelay(ctx) {
       perRound[variant.name][round] = r;
       ctx.progress(`relay: round ${round + 1}/${config.rounds} ${variant.name}: ${r.error
         ? `FAILED (${r.error.slice(0, 120)})`
-        : `${Math.round(r.rate)} messages/s, ${variant.relay ? variant.relay.replace(/\.mjs$/, '') : 'container'} ${r.cpuUsPerMessage.toFixed(1)} us CPU each`}`);
+        : `${Math.round(r.rate)} messages/s, ${measuredName(variant)} ${r.cpuUsPerMessage.toFixed(1)} us CPU each`}`);
     }
   }
   return summarize(perRound, config.rounds, config.quietShare);
@@ -186,7 +189,7 @@ function summarize(perRound, rounds, quietShare) {
     return {
       name: v.name,
       about: v.about,
-      measured: v.relay ? v.relay.replace(/\.mjs$/, '') : 'container',
+      measured: measuredName(v),
       failed: good.length === 0,
       errors: [...new Set(results.filter((r) => r?.error).map((r) => r.error))],
       rounds: results.map((r) => (r && !r.error
